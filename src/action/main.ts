@@ -1,0 +1,3 @@
+// Placeholder entry; replaced by the real action runner.
+import * as core from "@actions/core";
+core.info("sig-publish");
