@@ -3,6 +3,7 @@
  * EngineRequest, call runEngine (src/engine/run.ts), and render the EngineResult their own way
  * (job summary + outputs + PR comment, or text/JSON on a terminal).
  */
+import type { TokenCredential } from "@azure/core-auth";
 import type { Bump } from "../core/manifest/model.ts";
 
 export type Mode = "plan" | "publish" | "status";
@@ -29,7 +30,7 @@ export interface UploadProgress {
 
 /** How to reach Azure. Absent in plan mode without credentials (fork pull requests). */
 export interface AzureAccess {
-  readonly credential: import("@azure/core-auth").TokenCredential;
+  readonly credential: TokenCredential;
   /** Where the credential came from, for the log: `OIDC (GitHub)`, `Azure CLI`, `static token`, … */
   readonly credentialSource: string;
   readonly subscriptionId?: string;
