@@ -11,6 +11,7 @@ import type {
   ReplicationMode,
   StorageAccountType,
 } from "../core/manifest/model.ts";
+import type { UploadProgress } from "./contract.ts";
 
 /** States Azure reports for provisioning (extensible: Azure may add more). */
 export type ProvisioningState = "Creating" | "Updating" | "Succeeded" | "Failed" | "Deleting" | string;
@@ -209,4 +210,30 @@ export interface LockService {
     holder: string,
     options: { waitSeconds: number; signal?: AbortSignal },
   ): Promise<HeldLock>;
+}
+
+export interface UploadOutcome {
+  readonly blobUrl: string;
+  readonly digest: string;
+  readonly totalBytes: number;
+  readonly sentBytes: number;
+  readonly skippedBytes: number;
+  readonly seconds: number;
+  /** True when the blob already held this digest and nothing was sent. */
+  readonly reused: boolean;
+  /** True when an interrupted upload was resumed. */
+  readonly resumed: boolean;
+}
+
+/** Uploads one local disk image to `<container>/<blobPath>` as a page blob. */
+export interface DiskUploader {
+  upload(args: {
+    readonly localPath: string;
+    readonly blobPath: string;
+    readonly label: string;
+    readonly concurrency: number;
+    readonly onProgress?: (progress: UploadProgress) => void;
+    readonly signal?: AbortSignal;
+  }): Promise<UploadOutcome>;
+  deleteBlob(blobPath: string): Promise<void>;
 }

@@ -1,0 +1,481 @@
+/**
+ * The publish pipeline (PRODUCT §4): lock → gallery → image definition → upload → managed disk →
+ * snapshot → image version → replication → promote → cleanup → retention → unlock.
+ *
+ * Every step first looks for what a previous run left behind (deterministic names, digest tags)
+ * and carries on from there, so a re-run after any failure resumes instead of starting over, and a
+ * resource that exists but was made from a different VHD is a conflict, never an overwrite.
+ */
+import type { ResolvedManifest, StagingVia } from "../core/manifest/model.ts";
+import { InputError } from "../core/problems.ts";
+import { compareImageVersions, isImageVersion, parseImageVersion } from "../core/version/index.ts";
+import { describeAzureError } from "../adapters/azure/errors.ts";
+import type { Logger, RunContext, UploadProgress } from "./contract.ts";
+import type {
+  ComputeGateway,
+  DiskSource,
+  DiskUploader,
+  ImageDefinitionInfo,
+  ImageVersionInfo,
+  LockService,
+  ManagedDiskInfo,
+  UploadOutcome,
+} from "./ports.ts";
+import { watchReplication, type ReplicationOutcome } from "./replication.ts";
+import { definitionSpec, provenanceTags, TAG, versionSpec } from "./specs.ts";
+
+/** One local disk image to publish: the OS disk (`os`) or a data disk (`lun-N`). */
+export interface LocalDisk {
+  readonly label: string;
+  readonly lun?: number;
+  readonly path: string;
+}
+
+/** Deterministic names of everything a publish creates, so a re-run finds them. */
+export interface PublishNames {
+  blobPath(label: string): string;
+  diskName(label: string): string;
+  snapshotName(label: string): string;
+  readonly lockBlob: string;
+}
+
+export interface PublishInput {
+  readonly manifest: ResolvedManifest;
+  readonly version: string;
+  readonly via: StagingVia;
+  readonly disks: readonly LocalDisk[];
+  readonly names: PublishNames;
+  readonly storageAccountId: string;
+  readonly compute: ComputeGateway;
+  readonly uploader: DiskUploader;
+  readonly locks: LockService;
+  readonly ensureContainer: () => Promise<boolean>;
+  readonly context: RunContext;
+  readonly log: Logger;
+  readonly waitForReplication: boolean;
+  readonly timeoutMinutes: number;
+  readonly uploadConcurrency: number;
+  readonly lockWaitSeconds: number;
+  readonly pollIntervalMs: number;
+  readonly onUploadProgress?: (progress: UploadProgress) => void;
+  readonly signal?: AbortSignal;
+  readonly now?: () => Date;
+}
+
+export interface StepTiming {
+  readonly step: string;
+  readonly seconds: number;
+  readonly note: string;
+}
+
+export interface PublishReport {
+  readonly version: string;
+  readonly imageDefinitionId: string;
+  readonly imageVersionId: string;
+  readonly osDigest: string;
+  readonly uploads: readonly { readonly label: string; readonly outcome: UploadOutcome }[];
+  readonly replication: ReplicationOutcome;
+  readonly promoted: boolean;
+  readonly cleanedUp: readonly string[];
+  readonly retentionDeleted: readonly string[];
+  readonly timings: readonly StepTiming[];
+  /** Notes worth showing in the summary (resumed steps, kept leftovers). */
+  readonly notes: readonly string[];
+}
+
+export async function publishImage(input: PublishInput): Promise<PublishReport> {
+  const { manifest, compute, log } = input;
+  const rg = manifest.gallery.resourceGroup;
+  const galleryName = manifest.gallery.name;
+  const imageName = manifest.image.name;
+  const timings: StepTiming[] = [];
+  const notes: string[] = [];
+
+  async function step<T>(name: string, work: () => Promise<{ value: T; note: string }>): Promise<T> {
+    const started = performance.now();
+    const { value, note } = await log.group(name, work);
+    const seconds = (performance.now() - started) / 1000;
+    timings.push({ step: name, seconds, note });
+    log.info(`${name}: ${note} (${seconds.toFixed(1)} s)`);
+    return value;
+  }
+
+  await step("staging container", async () => {
+    const created = await input.ensureContainer();
+    return { value: undefined, note: created ? "created (private)" : "exists" };
+  });
+
+  const holder =
+    input.context.runUrl ?? `sig-publish on ${process.env["HOSTNAME"] ?? "a terminal"} (pid ${process.pid})`;
+  const lock = await step("lock", async () => {
+    const held = await input.locks.acquire(input.names.lockBlob, holder, {
+      waitSeconds: input.lockWaitSeconds,
+      ...(input.signal === undefined ? {} : { signal: input.signal }),
+    });
+    return { value: held, note: `held ${input.names.lockBlob}` };
+  });
+  const signal = input.signal === undefined ? lock.signal : AbortSignal.any([input.signal, lock.signal]);
+
+  try {
+    await step("gallery", async () => {
+      const gallery = await compute.getGallery(rg, galleryName);
+      if (gallery !== undefined) return { value: undefined, note: `exists (${gallery.location})` };
+      if (!manifest.gallery.create) {
+        throw new InputError({
+          code: "gallery.missing",
+          message: `Gallery ${galleryName} does not exist in resource group ${rg}.`,
+          fix: "Create it (az sig create), fix gallery.name/gallery.resourceGroup, or set gallery.create: true.",
+          key: "gallery.name",
+        });
+      }
+      await compute.createGallery(rg, galleryName, manifest.gallery.location);
+      return { value: undefined, note: "created" };
+    });
+
+    const definition = await step("image definition", async () => ensureDefinition(input));
+
+    const existing = await compute.getImageVersion(rg, galleryName, imageName, input.version, false);
+
+    const uploads: { label: string; outcome: UploadOutcome }[] = [];
+    for (const disk of input.disks) {
+      signal.throwIfAborted();
+      const outcome = await step(`upload ${disk.label}`, async () => {
+        const result = await input.uploader.upload({
+          localPath: disk.path,
+          blobPath: input.names.blobPath(disk.label),
+          label: disk.label,
+          concurrency: input.uploadConcurrency,
+          ...(input.onUploadProgress === undefined ? {} : { onProgress: input.onUploadProgress }),
+          signal,
+        });
+        const how = result.reused
+          ? "blob already holds this digest, nothing sent"
+          : `${result.resumed ? "resumed, " : ""}sent ${mib(result.sentBytes)} MiB, skipped ${mib(result.skippedBytes)} MiB of zeros`;
+        return { value: result, note: how };
+      });
+      uploads.push({ label: disk.label, outcome });
+    }
+    const osDigest = uploads.find((u) => u.label === "os")?.outcome.digest ?? "";
+    const digests = {
+      os: osDigest,
+      data: uploads.flatMap((u) => {
+        const lun = input.disks.find((d) => d.label === u.label)?.lun;
+        return lun === undefined ? [] : [{ lun, digest: u.outcome.digest }];
+      }),
+    };
+
+    if (existing !== undefined) {
+      const recorded = existing.tags[TAG.digest];
+      if (recorded !== osDigest) {
+        throw new InputError({
+          code: "version.conflict",
+          message: `Image version ${input.version} already exists and was made from a different VHD (digest ${recorded ?? "not recorded"}, this VHD ${osDigest}).`,
+          fix: "Publish a higher version (omit the version to bump), or delete the existing version first.",
+        });
+      }
+    }
+
+    let version: ImageVersionInfo | undefined = existing;
+    if (existing === undefined || existing.provisioningState === "Failed") {
+      const sources = await step("sources", async () => buildSources(input, uploads, signal));
+      if (existing?.provisioningState === "Failed") {
+        await step("remove failed version", async () => {
+          await compute.deleteImageVersion(rg, galleryName, imageName, input.version);
+          return {
+            value: undefined,
+            note: `version ${input.version} had failed provisioning: deleted to recreate it`,
+          };
+        });
+      }
+      await step("image version", async () => {
+        const tags = provenanceTags(manifest, input.context, digests);
+        const spec = versionSpec(manifest, sources, tags, (input.now ?? (() => new Date()))());
+        try {
+          await compute.beginCreateImageVersion(rg, galleryName, imageName, input.version, spec);
+        } catch (error) {
+          throw new Error(describeAzureError(`creating image version ${input.version}`, error), {
+            cause: error,
+          });
+        }
+        return {
+          value: undefined,
+          note: `creating ${input.version} in ${spec.targetRegions.map((r) => r.name).join(", ")}`,
+        };
+      });
+      version = await compute.getImageVersion(rg, galleryName, imageName, input.version, true);
+    } else {
+      notes.push(
+        `Version ${input.version} already existed from this VHD (${existing.provisioningState ?? "state unknown"}): resumed.`,
+      );
+    }
+
+    const targetRegions = manifest.version.targetRegions.map((r) => r.name);
+    const replication = await step("replication", async () => {
+      const read = (): Promise<ImageVersionInfo | undefined> =>
+        compute.getImageVersion(rg, galleryName, imageName, input.version, true);
+      const outcome = await watchReplication({
+        read,
+        targetRegions,
+        timeoutMs: input.waitForReplication ? input.timeoutMinutes * 60_000 : 0,
+        intervalMs: input.pollIntervalMs,
+        log: (line) => log.info(line),
+        signal,
+      });
+      return { value: outcome, note: outcome.problem ?? outcome.state };
+    });
+
+    let promoted = false;
+    const promote = manifest.version.promote === "afterReplication" && !manifest.version.excludeFromLatest;
+    if (promote && replication.state === "Completed") {
+      const current = await compute.getImageVersion(rg, galleryName, imageName, input.version, false);
+      if (current?.excludeFromLatest !== false) {
+        await step("promote", async () => {
+          await compute.setExcludeFromLatest(rg, galleryName, imageName, input.version, false);
+          return { value: undefined, note: "every region completed: now eligible as latest" };
+        });
+      }
+      promoted = true;
+    } else if (promote) {
+      notes.push(
+        "Not promoted to latest: replication has not completed. A re-run (or `sig-publish publish`) promotes it.",
+      );
+    }
+
+    const cleanedUp: string[] = [];
+    if (manifest.staging.cleanup && replication.state === "Completed") {
+      await step("cleanup", async () => {
+        for (const disk of input.disks) {
+          const snapshot = input.names.snapshotName(disk.label);
+          const managedDisk = input.names.diskName(disk.label);
+          if (input.via === "snapshot") {
+            await compute.deleteSnapshot(rg, snapshot);
+            await compute.deleteDisk(rg, managedDisk);
+            cleanedUp.push(`snapshot ${snapshot}`, `disk ${managedDisk}`);
+          }
+          await input.uploader.deleteBlob(input.names.blobPath(disk.label));
+          cleanedUp.push(`blob ${input.names.blobPath(disk.label)}`);
+        }
+        return { value: undefined, note: `deleted ${cleanedUp.length} intermediates` };
+      });
+    } else if (manifest.staging.cleanup) {
+      notes.push(
+        "Intermediates (blob, disk, snapshot) kept because replication has not completed; a re-run cleans them up.",
+      );
+    }
+
+    const retentionDeleted = await applyRetention(input, replication.state === "Completed", step);
+
+    if (version === undefined) {
+      version = await compute.getImageVersion(rg, galleryName, imageName, input.version, false);
+    }
+    return {
+      version: input.version,
+      imageDefinitionId: definition.id,
+      imageVersionId: version?.id ?? `${definition.id}/versions/${input.version}`,
+      osDigest,
+      uploads,
+      replication,
+      promoted,
+      cleanedUp,
+      retentionDeleted,
+      timings,
+      notes,
+    };
+  } finally {
+    await lock.release();
+  }
+}
+
+function mib(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(1);
+}
+
+async function ensureDefinition(input: PublishInput): Promise<{ value: ImageDefinitionInfo; note: string }> {
+  const { manifest, compute } = input;
+  const rg = manifest.gallery.resourceGroup;
+  const spec = definitionSpec(manifest);
+  const current = await compute.getImageDefinition(rg, manifest.gallery.name, manifest.image.name);
+  if (current === undefined) {
+    const created = await compute.putImageDefinition(rg, manifest.gallery.name, manifest.image.name, spec);
+    return { value: created, note: "created" };
+  }
+  const immutable: string[] = [];
+  const check = (name: string, have: string | undefined, want: string): void => {
+    if (have !== undefined && have.toLowerCase() !== want.toLowerCase())
+      immutable.push(`${name} ${have} → ${want}`);
+  };
+  check("osType", current.osType, spec.osType);
+  check("osState", current.osState, spec.osState);
+  check("hyperVGeneration", current.hyperVGeneration, spec.hyperVGeneration);
+  check("architecture", current.architecture, spec.architecture);
+  check("publisher", current.publisher, spec.publisher);
+  check("offer", current.offer, spec.offer);
+  check("sku", current.sku, spec.sku);
+  check("SecurityType", current.features["SecurityType"], spec.features["SecurityType"] ?? "Standard");
+  if (current.features["SecurityType"] === undefined && spec.features["SecurityType"] !== undefined) {
+    immutable.push(`SecurityType (none) → ${spec.features["SecurityType"]}`);
+  }
+  if (immutable.length > 0) {
+    throw new InputError({
+      code: "definition.immutable-conflict",
+      message: `Image definition ${manifest.image.name} exists with properties Azure cannot change: ${immutable.join(", ")}.`,
+      fix: "Use a new image.name for the new properties, or change the manifest back to match the existing definition.",
+      key: "image",
+    });
+  }
+  const mutable = mutableDifferences(current, spec);
+  if (mutable.length === 0) return { value: current, note: "exists, unchanged" };
+  const updated = await compute.putImageDefinition(rg, manifest.gallery.name, manifest.image.name, spec);
+  return { value: updated, note: `updated ${mutable.join(", ")}` };
+}
+
+function mutableDifferences(current: ImageDefinitionInfo, spec: ReturnType<typeof definitionSpec>): string[] {
+  const changed: string[] = [];
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  if (!same(current.description, spec.description)) changed.push("description");
+  if (!same(current.eula, spec.eula)) changed.push("eula");
+  if (!same(current.privacyStatementUri, spec.privacyStatementUri)) changed.push("privacyStatementUri");
+  if (!same(current.releaseNoteUri, spec.releaseNoteUri)) changed.push("releaseNoteUri");
+  const eol = (d: string | undefined): string | undefined =>
+    d === undefined ? undefined : new Date(d).toISOString();
+  if (!same(eol(current.endOfLifeDate), eol(spec.endOfLifeDate))) changed.push("endOfLifeDate");
+  if (!same(current.recommended, spec.recommended)) changed.push("recommended");
+  if (!same([...current.disallowedDiskTypes].sort(), [...spec.disallowedDiskTypes].sort())) {
+    changed.push("disallowedDiskTypes");
+  }
+  if (!same(sortedEntries(current.tags), sortedEntries(spec.tags))) changed.push("tags");
+  return changed;
+}
+
+function sortedEntries(record: Readonly<Record<string, string>>): [string, string][] {
+  return Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
+}
+
+async function buildSources(
+  input: PublishInput,
+  uploads: readonly { label: string; outcome: UploadOutcome }[],
+  signal: AbortSignal,
+): Promise<{ value: { os: DiskSource; data: { lun: number; source: DiskSource }[] }; note: string }> {
+  const sourceFor = async (disk: LocalDisk, upload: UploadOutcome): Promise<DiskSource> => {
+    if (input.via === "blob") {
+      return { kind: "blob", blobUri: upload.blobUrl, storageAccountId: input.storageAccountId };
+    }
+    signal.throwIfAborted();
+    const snapshot = await ensureSnapshot(input, disk, upload);
+    return { kind: "snapshot", snapshotId: snapshot.id };
+  };
+  let os: DiskSource | undefined;
+  const data: { lun: number; source: DiskSource }[] = [];
+  for (const disk of input.disks) {
+    const upload = uploads.find((u) => u.label === disk.label)?.outcome;
+    if (upload === undefined) throw new Error(`internal: no upload for ${disk.label}`);
+    const source = await sourceFor(disk, upload);
+    if (disk.lun === undefined) os = source;
+    else data.push({ lun: disk.lun, source });
+  }
+  if (os === undefined) throw new Error("internal: no OS disk");
+  return {
+    value: { os, data },
+    note: input.via === "blob" ? "version straight from the blobs" : "managed disks and snapshots ready",
+  };
+}
+
+async function ensureSnapshot(
+  input: PublishInput,
+  disk: LocalDisk,
+  upload: UploadOutcome,
+): Promise<ManagedDiskInfo> {
+  const { compute, manifest } = input;
+  const rg = manifest.gallery.resourceGroup;
+  const location = manifest.gallery.location;
+  const diskName = input.names.diskName(disk.label);
+  const snapshotName = input.names.snapshotName(disk.label);
+  const tags = {
+    [TAG.digest]: upload.digest,
+    ...(input.context.runUrl === undefined ? {} : { [TAG.run]: input.context.runUrl }),
+  };
+
+  const snapshot = await compute.getSnapshot(rg, snapshotName);
+  if (snapshot !== undefined && snapshot.provisioningState !== "Failed") {
+    if (snapshot.tags[TAG.digest] !== upload.digest)
+      throw leftoverConflict("snapshot", snapshotName, snapshot, upload.digest);
+    input.log.info(`snapshot ${snapshotName} exists from this VHD: reused`);
+    return snapshot;
+  }
+
+  let managedDisk = await compute.getDisk(rg, diskName);
+  if (managedDisk !== undefined && managedDisk.provisioningState === "Failed") {
+    await compute.deleteDisk(rg, diskName);
+    managedDisk = undefined;
+  }
+  if (managedDisk !== undefined) {
+    if (managedDisk.tags[TAG.digest] !== upload.digest)
+      throw leftoverConflict("disk", diskName, managedDisk, upload.digest);
+    input.log.info(`disk ${diskName} exists from this VHD: reused`);
+  } else {
+    try {
+      managedDisk = await compute.importDisk(rg, diskName, {
+        location,
+        blobUri: upload.blobUrl,
+        storageAccountId: input.storageAccountId,
+        ...(disk.lun === undefined
+          ? { osType: manifest.image.osType, hyperVGeneration: manifest.image.hyperVGeneration }
+          : {}),
+        tags,
+      });
+    } catch (error) {
+      throw new Error(describeAzureError(`importing disk ${diskName} from ${upload.blobUrl}`, error), {
+        cause: error,
+      });
+    }
+  }
+  if (snapshot !== undefined) await compute.deleteSnapshot(rg, snapshotName);
+  try {
+    return await compute.snapshotDisk(rg, snapshotName, { location, diskId: managedDisk.id, tags });
+  } catch (error) {
+    throw new Error(describeAzureError(`creating snapshot ${snapshotName}`, error), { cause: error });
+  }
+}
+
+function leftoverConflict(kind: string, name: string, info: ManagedDiskInfo, digest: string): InputError {
+  return new InputError({
+    code: "staging.leftover-conflict",
+    message: `A ${kind} named ${name} exists but was made from a different VHD (digest ${info.tags[TAG.digest] ?? "not recorded"}, this VHD ${digest}).`,
+    fix: `Delete ${info.id} (it is an intermediate of an earlier publish of this version) and re-run.`,
+  });
+}
+
+type StepRunner = <T>(name: string, work: () => Promise<{ value: T; note: string }>) => Promise<T>;
+
+async function applyRetention(input: PublishInput, published: boolean, step: StepRunner): Promise<string[]> {
+  const keep = input.manifest.retention?.keep;
+  if (keep === undefined || !published) return [];
+  return await step("retention", async () => {
+    const { manifest, compute } = input;
+    const versions = await compute.listImageVersions(
+      manifest.gallery.resourceGroup,
+      manifest.gallery.name,
+      manifest.image.name,
+    );
+    // Newest first by version order; names that are not MAJOR.MINOR.PATCH are never touched.
+    const ordered = versions
+      .filter((v) => isImageVersion(v.name))
+      .sort((a, b) => compareImageVersions(parseImageVersion(b.name), parseImageVersion(a.name)));
+    const names = ordered
+      .slice(keep)
+      .map((v) => v.name)
+      .filter((name) => name !== input.version);
+    for (const name of names) {
+      await compute.deleteImageVersion(
+        manifest.gallery.resourceGroup,
+        manifest.gallery.name,
+        manifest.image.name,
+        name,
+      );
+    }
+    return {
+      value: names,
+      note: names.length === 0 ? `keeping all (≤ ${keep})` : `deleted ${names.join(", ")}`,
+    };
+  });
+}
