@@ -7,6 +7,8 @@
  * resource that exists but was made from a different VHD is a conflict, never an overwrite.
  */
 import type { ResolvedManifest, StagingVia } from "../core/manifest/model.ts";
+import { compareImageDefinition, describeChange } from "../core/plan/definition.ts";
+import type { DiskNames, IntermediateNames } from "../core/plan/names.ts";
 import { InputError } from "../core/problems.ts";
 import { compareImageVersions, isImageVersion, parseImageVersion } from "../core/version/index.ts";
 import { describeAzureError } from "../adapters/azure/errors.ts";
@@ -24,19 +26,10 @@ import type {
 import { watchReplication, type ReplicationOutcome } from "./replication.ts";
 import { definitionSpec, provenanceTags, TAG, versionSpec } from "./specs.ts";
 
-/** One local disk image to publish: the OS disk (`os`) or a data disk (`lun-N`). */
+/** One local disk image to publish, with the deterministic names of what is made from it. */
 export interface LocalDisk {
-  readonly label: string;
-  readonly lun?: number;
   readonly path: string;
-}
-
-/** Deterministic names of everything a publish creates, so a re-run finds them. */
-export interface PublishNames {
-  blobPath(label: string): string;
-  diskName(label: string): string;
-  snapshotName(label: string): string;
-  readonly lockBlob: string;
+  readonly names: DiskNames;
 }
 
 export interface PublishInput {
@@ -44,7 +37,8 @@ export interface PublishInput {
   readonly version: string;
   readonly via: StagingVia;
   readonly disks: readonly LocalDisk[];
-  readonly names: PublishNames;
+  /** Deterministic names (intermediateNames), so a re-run finds what an earlier run left. */
+  readonly names: IntermediateNames;
   readonly storageAccountId: string;
   readonly compute: ComputeGateway;
   readonly uploader: DiskUploader;
@@ -136,14 +130,14 @@ export async function publishImage(input: PublishInput): Promise<PublishReport> 
 
     const existing = await compute.getImageVersion(rg, galleryName, imageName, input.version, false);
 
-    const uploads: { label: string; outcome: UploadOutcome }[] = [];
+    const uploads: { label: string; lun?: number; outcome: UploadOutcome }[] = [];
     for (const disk of input.disks) {
       signal.throwIfAborted();
-      const outcome = await step(`upload ${disk.label}`, async () => {
+      const outcome = await step(`upload ${disk.names.key}`, async () => {
         const result = await input.uploader.upload({
           localPath: disk.path,
-          blobPath: input.names.blobPath(disk.label),
-          label: disk.label,
+          blobPath: disk.names.blobName,
+          label: disk.names.key,
           concurrency: input.uploadConcurrency,
           ...(input.onUploadProgress === undefined ? {} : { onProgress: input.onUploadProgress }),
           signal,
@@ -153,15 +147,16 @@ export async function publishImage(input: PublishInput): Promise<PublishReport> 
           : `${result.resumed ? "resumed, " : ""}sent ${mib(result.sentBytes)} MiB, skipped ${mib(result.skippedBytes)} MiB of zeros`;
         return { value: result, note: how };
       });
-      uploads.push({ label: disk.label, outcome });
+      uploads.push({
+        label: disk.names.key,
+        ...(disk.names.lun === undefined ? {} : { lun: disk.names.lun }),
+        outcome,
+      });
     }
     const osDigest = uploads.find((u) => u.label === "os")?.outcome.digest ?? "";
     const digests = {
       os: osDigest,
-      data: uploads.flatMap((u) => {
-        const lun = input.disks.find((d) => d.label === u.label)?.lun;
-        return lun === undefined ? [] : [{ lun, digest: u.outcome.digest }];
-      }),
+      data: uploads.flatMap((u) => (u.lun === undefined ? [] : [{ lun: u.lun, digest: u.outcome.digest }])),
     };
 
     if (existing !== undefined) {
@@ -245,15 +240,15 @@ export async function publishImage(input: PublishInput): Promise<PublishReport> 
     if (manifest.staging.cleanup && replication.state === "Completed") {
       await step("cleanup", async () => {
         for (const disk of input.disks) {
-          const snapshot = input.names.snapshotName(disk.label);
-          const managedDisk = input.names.diskName(disk.label);
+          const snapshot = disk.names.snapshotName;
+          const managedDisk = disk.names.diskName;
           if (input.via === "snapshot") {
-            await compute.deleteSnapshot(rg, snapshot);
-            await compute.deleteDisk(rg, managedDisk);
+            await compute.deleteSnapshot(input.names.resourceGroup, snapshot);
+            await compute.deleteDisk(input.names.resourceGroup, managedDisk);
             cleanedUp.push(`snapshot ${snapshot}`, `disk ${managedDisk}`);
           }
-          await input.uploader.deleteBlob(input.names.blobPath(disk.label));
-          cleanedUp.push(`blob ${input.names.blobPath(disk.label)}`);
+          await input.uploader.deleteBlob(disk.names.blobName);
+          cleanedUp.push(`blob ${disk.names.blobName}`);
         }
         return { value: undefined, note: `deleted ${cleanedUp.length} intermediates` };
       });
@@ -299,56 +294,19 @@ async function ensureDefinition(input: PublishInput): Promise<{ value: ImageDefi
     const created = await compute.putImageDefinition(rg, manifest.gallery.name, manifest.image.name, spec);
     return { value: created, note: "created" };
   }
-  const immutable: string[] = [];
-  const check = (name: string, have: string | undefined, want: string): void => {
-    if (have !== undefined && have.toLowerCase() !== want.toLowerCase())
-      immutable.push(`${name} ${have} → ${want}`);
-  };
-  check("osType", current.osType, spec.osType);
-  check("osState", current.osState, spec.osState);
-  check("hyperVGeneration", current.hyperVGeneration, spec.hyperVGeneration);
-  check("architecture", current.architecture, spec.architecture);
-  check("publisher", current.publisher, spec.publisher);
-  check("offer", current.offer, spec.offer);
-  check("sku", current.sku, spec.sku);
-  check("SecurityType", current.features["SecurityType"], spec.features["SecurityType"] ?? "Standard");
-  if (current.features["SecurityType"] === undefined && spec.features["SecurityType"] !== undefined) {
-    immutable.push(`SecurityType (none) → ${spec.features["SecurityType"]}`);
-  }
-  if (immutable.length > 0) {
+  // The same comparison the plan shows: immutable differences are a conflict, mutable ones an update.
+  const comparison = compareImageDefinition(manifest.image, manifest.gallery.location, current);
+  if (comparison.immutable.length > 0) {
     throw new InputError({
       code: "definition.immutable-conflict",
-      message: `Image definition ${manifest.image.name} exists with properties Azure cannot change: ${immutable.join(", ")}.`,
+      message: `Image definition ${manifest.image.name} exists with properties Azure cannot change: ${comparison.immutable.map(describeChange).join("; ")}.`,
       fix: "Use a new image.name for the new properties, or change the manifest back to match the existing definition.",
       key: "image",
     });
   }
-  const mutable = mutableDifferences(current, spec);
-  if (mutable.length === 0) return { value: current, note: "exists, unchanged" };
+  if (comparison.mutable.length === 0) return { value: current, note: "exists, unchanged" };
   const updated = await compute.putImageDefinition(rg, manifest.gallery.name, manifest.image.name, spec);
-  return { value: updated, note: `updated ${mutable.join(", ")}` };
-}
-
-function mutableDifferences(current: ImageDefinitionInfo, spec: ReturnType<typeof definitionSpec>): string[] {
-  const changed: string[] = [];
-  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-  if (!same(current.description, spec.description)) changed.push("description");
-  if (!same(current.eula, spec.eula)) changed.push("eula");
-  if (!same(current.privacyStatementUri, spec.privacyStatementUri)) changed.push("privacyStatementUri");
-  if (!same(current.releaseNoteUri, spec.releaseNoteUri)) changed.push("releaseNoteUri");
-  const eol = (d: string | undefined): string | undefined =>
-    d === undefined ? undefined : new Date(d).toISOString();
-  if (!same(eol(current.endOfLifeDate), eol(spec.endOfLifeDate))) changed.push("endOfLifeDate");
-  if (!same(current.recommended, spec.recommended)) changed.push("recommended");
-  if (!same([...current.disallowedDiskTypes].sort(), [...spec.disallowedDiskTypes].sort())) {
-    changed.push("disallowedDiskTypes");
-  }
-  if (!same(sortedEntries(current.tags), sortedEntries(spec.tags))) changed.push("tags");
-  return changed;
-}
-
-function sortedEntries(record: Readonly<Record<string, string>>): [string, string][] {
-  return Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
+  return { value: updated, note: `updated ${comparison.mutable.map((c) => c.property).join(", ")}` };
 }
 
 async function buildSources(
@@ -367,11 +325,11 @@ async function buildSources(
   let os: DiskSource | undefined;
   const data: { lun: number; source: DiskSource }[] = [];
   for (const disk of input.disks) {
-    const upload = uploads.find((u) => u.label === disk.label)?.outcome;
-    if (upload === undefined) throw new Error(`internal: no upload for ${disk.label}`);
+    const upload = uploads.find((u) => u.label === disk.names.key)?.outcome;
+    if (upload === undefined) throw new Error(`internal: no upload for ${disk.names.key}`);
     const source = await sourceFor(disk, upload);
-    if (disk.lun === undefined) os = source;
-    else data.push({ lun: disk.lun, source });
+    if (disk.names.lun === undefined) os = source;
+    else data.push({ lun: disk.names.lun, source });
   }
   if (os === undefined) throw new Error("internal: no OS disk");
   return {
@@ -386,10 +344,11 @@ async function ensureSnapshot(
   upload: UploadOutcome,
 ): Promise<ManagedDiskInfo> {
   const { compute, manifest } = input;
-  const rg = manifest.gallery.resourceGroup;
+  // Intermediates live in the staging resource group, in the gallery's region.
+  const rg = input.names.resourceGroup;
   const location = manifest.gallery.location;
-  const diskName = input.names.diskName(disk.label);
-  const snapshotName = input.names.snapshotName(disk.label);
+  const diskName = disk.names.diskName;
+  const snapshotName = disk.names.snapshotName;
   const tags = {
     [TAG.digest]: upload.digest,
     ...(input.context.runUrl === undefined ? {} : { [TAG.run]: input.context.runUrl }),
@@ -418,7 +377,7 @@ async function ensureSnapshot(
         location,
         blobUri: upload.blobUrl,
         storageAccountId: input.storageAccountId,
-        ...(disk.lun === undefined
+        ...(disk.names.lun === undefined
           ? { osType: manifest.image.osType, hyperVGeneration: manifest.image.hyperVGeneration }
           : {}),
         tags,
