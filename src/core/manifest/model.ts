@@ -82,8 +82,7 @@ export interface ResolvedTargetRegion {
 
 /** End of life: a fixed date, or a number of days after publishing (`P180D`). */
 export type EndOfLife =
-  | { readonly kind: "date"; readonly date: string }
-  | { readonly kind: "afterPublish"; readonly days: number };
+  { readonly kind: "date"; readonly date: string } | { readonly kind: "afterPublish"; readonly days: number };
 
 export interface ResolvedVersionPolicy {
   /** The version line, `MAJOR.MINOR.PATCH`. */
