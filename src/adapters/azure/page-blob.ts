@@ -4,7 +4,8 @@
  * and SDK errors are mapped to BlobRequestError so it can tell what is worth retrying.
  */
 import type { TokenCredential } from "@azure/core-auth";
-import { AnonymousCredential, PageBlobClient, StorageSharedKeyCredential } from "@azure/storage-blob";
+import type { StorageSharedKeyCredential } from "@azure/storage-blob";
+import { AnonymousCredential, PageBlobClient } from "@azure/storage-blob";
 import {
   BlobRequestError,
   assertPutPageRange,
