@@ -36,8 +36,13 @@ export interface AzureAccess {
   readonly subscriptionId?: string;
   /** ARM endpoint, default https://management.azure.com */
   readonly armEndpoint?: string;
-  /** Blob endpoint of the staging account; default https://<account>.blob.core.windows.net */
+  /**
+   * Blob endpoint of the staging account; `{account}` is replaced by the account name.
+   * Default https://{account}.blob.core.windows.net
+   */
   readonly blobEndpoint?: string;
+  /** Shared key of the staging account (AZURE_STORAGE_KEY); else the credential is used (Entra ID). */
+  readonly storageAccountKey?: string;
 }
 
 export interface RunContext {
