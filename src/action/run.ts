@@ -262,7 +262,7 @@ export async function run(options: RunOptions): Promise<RunReport> {
 
     const result = await options.engine(request);
     setOutputs(result);
-    await writeJobSummary(result.summaryMarkdown, { env });
+    await writeJobSummary(result.summaryMarkdown);
     const comment = await commentIfPlanOnPullRequest(result.summaryMarkdown);
     if (!result.ok) {
       core.setFailed(
@@ -282,7 +282,7 @@ export async function run(options: RunOptions): Promise<RunReport> {
       core.setFailed(failureMessage(error.problems, workspace));
       if (inputs !== undefined) {
         const markdown = problemsMarkdown(manifestForDisplay(inputs.manifest, workspace), error.problems);
-        await writeJobSummary(markdown, { env });
+        await writeJobSummary(markdown);
         const comment = await commentIfPlanOnPullRequest(markdown);
         return {
           exitCode: 1,

@@ -23,7 +23,7 @@ export function workspaceRelative(file: string, workspace: string): string | und
 
 export function annotationProperties(problem: Problem, workspace: string): AnnotationProperties {
   const properties: { -readonly [K in keyof AnnotationProperties]: AnnotationProperties[K] } = {
-    title: problem.key === undefined ? `sig-publish: ${problem.code}` : `sig-publish: ${problem.key}`,
+    title: problem.key === undefined ? `sig-publish · ${problem.code}` : `sig-publish · ${problem.key}`,
   };
   const location: SourceLocation | undefined = problem.location;
   if (location === undefined) return properties;
