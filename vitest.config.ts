@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     pool: "forks",
+    // ARM emulator certificate, trusted by every worker through NODE_EXTRA_CA_CERTS
+    globalSetup: ["test/emulator/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ["default"],
