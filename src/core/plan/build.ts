@@ -275,7 +275,7 @@ export function buildPlan(input: PlanInput): Plan {
         action: "conflict",
         resource: "imageDefinition",
         name: imageName,
-        reason: `Exists with different immutable properties: ${list}.`,
+        reason: `Exists with different immutable properties: ${propertyNames(cmp.immutable)}.`,
         changes: cmp.immutable,
       });
       blockers.push({
@@ -290,7 +290,7 @@ export function buildPlan(input: PlanInput): Plan {
         action: "update",
         resource: "imageDefinition",
         name: imageName,
-        reason: `Exists; updates ${cmp.mutable.map(describeChange).join("; ")}.`,
+        reason: `Exists; updates ${propertyNames(cmp.mutable)}.`,
         changes: cmp.mutable,
       });
     } else {
@@ -662,6 +662,13 @@ export function buildPlan(input: PlanInput): Plan {
     blockers,
     ok: blockers.length === 0,
   };
+}
+
+function propertyNames(changes: readonly { property: string }[]): string {
+  const names = changes.map((c) => c.property);
+  return names.length <= 8
+    ? names.join(", ")
+    : `${names.slice(0, 8).join(", ")} and ${names.length - 8} more`;
 }
 
 function chooseVia(manifest: ResolvedManifest, securityTypeInAzure: string | undefined): PlanVia {

@@ -4,6 +4,7 @@
  */
 import type { ResolvedManifest, StagingVia, StorageAccountType } from "../manifest/model.ts";
 import type { Problem } from "../problems.ts";
+import type { IntermediateNames } from "./names.ts";
 import type { VersionChoice, VersionReason } from "../version/index.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -84,9 +85,19 @@ export interface AzureFacts {
   readonly existingSnapshots?: readonly ExistingIntermediate[];
 }
 
-/** Implemented by the Azure adapter (read-only; safe in plan mode). */
+/** What exists of one version's intermediates (blobs, disks, snapshots): see `intermediateNames`. */
+export type IntermediateFacts = Pick<AzureFacts, "existingBlobs" | "existingDisks" | "existingSnapshots">;
+
+/**
+ * Implemented by the Azure adapter; read-only, so safe in plan mode. The engine calls `read`, chooses
+ * the version from `versions`, then `readIntermediates` for that version's deterministic names, and
+ * hands `{ ...facts, ...intermediates }` to buildPlan.
+ */
 export interface GalleryReader {
-  read(manifest: ResolvedManifest, options?: { readonly version?: string }): Promise<AzureFacts>;
+  /** Gallery, image definition, its versions (with digest tags) and the staging container. */
+  read(manifest: ResolvedManifest): Promise<AzureFacts>;
+  /** Blobs under `<image>/<version>/`, and the disks/snapshots named by `names`. */
+  readIntermediates(manifest: ResolvedManifest, names: IntermediateNames): Promise<IntermediateFacts>;
 }
 
 // ---------------------------------------------------------------------------------------------

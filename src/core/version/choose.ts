@@ -173,7 +173,7 @@ export function chooseVersion(input: ChooseVersionInput): VersionChoice {
       explanation:
         highestText === undefined
           ? `${text} from ${label}; ${where} holds no version yet.`
-          : `${text} from ${label}; higher than ${highestText}, the highest in ${where}.`,
+          : `${text} from ${label}; higher than ${highestText}, the highest version of ${where}.`,
     };
   }
 
@@ -206,7 +206,7 @@ export function chooseVersion(input: ChooseVersionInput): VersionChoice {
         explanation:
           highestText === undefined
             ? `${lineText} from version.number: ${where} holds no version yet.`
-            : `${lineText} from version.number: higher than ${highestText}, the highest in ${where}.`,
+            : `${lineText} from version.number: higher than ${highestText}, the highest version of ${where}.`,
       };
     }
     return {
@@ -231,14 +231,14 @@ export function chooseVersion(input: ChooseVersionInput): VersionChoice {
       lowerBound: false,
       resume: true,
       ...stateOf(top.entry),
-      explanation: `${topText}, the highest in ${where}, was made from this same VHD: resuming it instead of publishing a duplicate.`,
+      explanation: `${topText}, the highest version of ${where}, was made from this same VHD: resuming it instead of publishing a duplicate.`,
     };
   }
   const bumpedText = formatImageVersion(bumpVersion(top.version, input.bump));
   const because =
     lineText === undefined
-      ? `bumped (${input.bump}) from ${topText}, the highest in ${where}`
-      : `bumped (${input.bump}) from ${topText}, the highest in ${where}, which is at or above version.number ${lineText}`;
+      ? `bumped (${input.bump}) from ${topText}, the highest version of ${where}`
+      : `bumped (${input.bump}) from ${topText}, the highest version of ${where}, which is at or above version.number ${lineText}`;
   return {
     ...base,
     version: bumpedText,
