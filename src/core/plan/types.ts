@@ -4,7 +4,6 @@
  */
 import type { ResolvedManifest, StagingVia, StorageAccountType } from "../manifest/model.ts";
 import type { Problem } from "../problems.ts";
-import type { IntermediateNames } from "./names.ts";
 import type { VersionChoice, VersionReason } from "../version/index.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -89,15 +88,13 @@ export interface AzureFacts {
 export type IntermediateFacts = Pick<AzureFacts, "existingBlobs" | "existingDisks" | "existingSnapshots">;
 
 /**
- * Implemented by the Azure adapter; read-only, so safe in plan mode. The engine calls `read`, chooses
- * the version from `versions`, then `readIntermediates` for that version's deterministic names, and
- * hands `{ ...facts, ...intermediates }` to buildPlan.
+ * Implemented by the Azure adapter; read-only, so safe in plan mode. The engine reads once without a
+ * version (gallery, definition, versions with digest tags, container), chooses the version, then
+ * reads again with `{ version }` to learn which of that version's intermediates exist (blobs under
+ * `<image>/<version>/`, disks and snapshots named by `intermediateNames`).
  */
 export interface GalleryReader {
-  /** Gallery, image definition, its versions (with digest tags) and the staging container. */
-  read(manifest: ResolvedManifest): Promise<AzureFacts>;
-  /** Blobs under `<image>/<version>/`, and the disks/snapshots named by `names`. */
-  readIntermediates(manifest: ResolvedManifest, names: IntermediateNames): Promise<IntermediateFacts>;
+  read(manifest: ResolvedManifest, options?: { readonly version?: string }): Promise<AzureFacts>;
 }
 
 // ---------------------------------------------------------------------------------------------
