@@ -117,7 +117,7 @@ export function suggestRegions(input: string, limit = 1): string[] {
   const key = canonicalRegionKey(input);
   if (key === "") return [];
   return REGIONS.map((region) => ({ name: region.name, distance: editDistance(key, region.name) }))
-    .filter((candidate) => candidate.distance <= Math.max(2, Math.floor(key.length / 3)))
+    .filter((candidate) => candidate.distance <= Math.max(2, Math.floor(key.length / 5)))
     .sort((a, b) => a.distance - b.distance || a.name.localeCompare(b.name))
     .slice(0, limit)
     .map((candidate) => candidate.name);

@@ -201,7 +201,7 @@ export function applyRules(ctx: RuleContext): RulesResult {
     out.add(
       "manifest.zrs-unsupported",
       path,
-      `\`${formatKeyPath(region.entryPath)}\`: ${info.displayName} (${info.name}) has no availability zones, so Standard_ZRS replicas are impossible there${inherited ? " (Standard_ZRS comes from `version.storageAccountType`)" : ""}.`,
+      `\`${formatKeyPath(path)}\`: ${info.displayName} (${info.name}) has no availability zones, so Standard_ZRS replicas are impossible there${inherited ? " (Standard_ZRS comes from `version.storageAccountType`)" : ""}.`,
       `Use Standard_LRS or Premium_LRS for ${info.name}${inherited ? ", e.g. `" + info.name + "=1=Standard_LRS`" : ""}.`,
     );
   }
@@ -358,7 +358,7 @@ function checkRegion(out: Collector, path: KeyPath, value: string, label: string
     path,
     value.trim() === ""
       ? `${label} is empty; it must name an Azure region.`
-      : `${label} ${JSON.stringify(value)} is not a known Azure region${suggestion === undefined ? "" : `: did you mean \`${suggestion}\`?`}`,
+      : `${label} ${JSON.stringify(value)} is not a known Azure region${suggestion === undefined ? "." : `: did you mean \`${suggestion}\`?`}`,
     suggestion === undefined
       ? "Use a region name such as westeurope or its display name (West Europe); `az account list-locations -o table` lists them."
       : `Write \`${suggestion}\` (display names like “${findRegion(suggestion)?.displayName ?? suggestion}” work too).`,
@@ -480,7 +480,7 @@ export function parseRegionShorthand(text: string): ShorthandResult {
       return {
         ok: false,
         code: "manifest.invalid-value",
-        reason: `the storage type ${JSON.stringify(storageText)} is not allowed${suggestion === undefined ? "" : `: did you mean \`${suggestion}\`?`}`,
+        reason: `the storage type ${JSON.stringify(storageText)} is not allowed${suggestion === undefined ? "" : ` (did you mean \`${suggestion}\`?)`}`,
         fix: `Use one of: ${STORAGE_ACCOUNT_TYPES.join(", ")} (case matters).`,
       };
     }

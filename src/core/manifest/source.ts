@@ -95,21 +95,31 @@ export function decodeManifest(
   return { text };
 }
 
+/** Offset of the first byte of the first invalid UTF-8 sequence. */
 function firstInvalidUtf8(b: Uint8Array): number {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  // Binary search for the shortest prefix that fails, allowing for a sequence split at the end.
-  let low = 0;
-  let high = b.length;
-  while (low < high) {
-    const mid = (low + high) >> 1;
-    try {
-      decoder.decode(b.subarray(0, mid + 1), { stream: true });
-      low = mid + 1;
-    } catch {
-      high = mid;
+  let i = 0;
+  while (i < b.length) {
+    const lead = b[i] ?? 0;
+    const length =
+      lead < 0x80
+        ? 1
+        : lead >= 0xc2 && lead <= 0xdf
+          ? 2
+          : lead >= 0xe0 && lead <= 0xef
+            ? 3
+            : lead >= 0xf0 && lead <= 0xf4
+              ? 4
+              : 0;
+    if (length === 0 || i + length > b.length) return i;
+    for (let k = 1; k < length; k++) {
+      if (((b[i + k] ?? 0) & 0xc0) !== 0x80) return i;
     }
+    const second = b[i + 1] ?? 0;
+    if ((lead === 0xe0 && second < 0xa0) || (lead === 0xed && second > 0x9f)) return i;
+    if ((lead === 0xf0 && second < 0x90) || (lead === 0xf4 && second > 0x8f)) return i;
+    i += length;
   }
-  return Math.min(low, b.length - 1);
+  return Math.max(0, b.length - 1);
 }
 
 export function locate(lines: LineCounter, file: string, start: number, end?: number): SourceLocation {
@@ -127,14 +137,14 @@ export function locate(lines: LineCounter, file: string, start: number, end?: nu
   return location;
 }
 
-function yamlErrorProblem(error: YAMLError, lines: LineCounter, file: string): Problem {
+function yamlErrorProblem(error: YAMLError, lines: LineCounter, file: string, text: string): Problem {
   const location = locate(lines, file, error.pos[0], error.pos[1]);
   const first = (error.message.split("\n")[0] ?? error.message).replace(/ at line \d+, column \d+:?$/, "");
   switch (error.code) {
     case "DUPLICATE_KEY":
       return {
         code: "manifest.duplicate-key",
-        message: "This key appears twice in the same mapping; YAML would silently keep only one of them.",
+        message: `The key \`${/^[^:\s]+/.exec(text.slice(error.pos[0]))?.[0] ?? "?"}\` appears twice in the same mapping; YAML would silently keep only one of them.`,
         fix: "Delete one of the two entries (or merge their values).",
         location,
       };
@@ -192,7 +202,14 @@ export function parseManifestSource(input: string | Uint8Array, file: string): S
     keepSourceTokens: false,
     version: "1.2",
   });
-  const yamlProblems = [...doc.errors, ...doc.warnings].map((error) => yamlErrorProblem(error, lines, file));
+  // A syntax error usually confuses the parser for the rest of the file: report the first one, plus
+  // the independent findings (duplicate keys, unknown tags) anywhere.
+  const independent = new Set(["DUPLICATE_KEY", "TAG_RESOLVE_FAILED", "MULTIPLE_DOCS"]);
+  const yamlErrors = [...doc.errors, ...doc.warnings].sort((a, b) => a.pos[0] - b.pos[0]);
+  const firstSyntax = yamlErrors.find((error) => !independent.has(error.code));
+  const yamlProblems = yamlErrors
+    .filter((error) => independent.has(error.code) || error === firstSyntax)
+    .map((error) => yamlErrorProblem(error, lines, file, text));
   if (yamlProblems.length > 0) return { ok: false, problems: dedupeByPosition(yamlProblems) };
 
   const contents = doc.contents;
@@ -351,8 +368,13 @@ export function nodeAt(source: ParsedSource, path: readonly (string | number)[])
 /** Location of the value at a path (or of its key when the value is empty). */
 export function valueLocation(source: ParsedSource, path: readonly (string | number)[]): SourceLocation {
   const at = nodeAt(source, path);
-  const node =
-    at.node?.range !== undefined ? at.node : at.pair !== undefined ? (at.pair.key as Node) : at.nearest;
+  const range = at.node?.range;
+  const emptyValue = range === undefined || range === null || range[0] === range[1];
+  const node = !emptyValue
+    ? at.node
+    : at.pair !== undefined
+      ? (at.pair.key as Node)
+      : (at.node ?? at.nearest);
   return rangeLocation(source, node);
 }
 

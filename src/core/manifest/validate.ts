@@ -128,7 +128,33 @@ export function validateAgainstSchema(data: unknown, source: ParsedSource): Prob
     const previous = byKey.get(key);
     if (previous === undefined || item.rank < previous.rank) byKey.set(key, item);
   }
-  return [...byKey.values()].map((item) => item.problem);
+  // A typo of a required key (`resourcegroup:`) is one mistake: keep the unknown-key problem,
+  // whose message suggests the right name, and drop the missing-key problem it causes.
+  const suggested = new Set(
+    [...byKey.values()].flatMap((item) => {
+      const suggestion = /did you mean `([^`]+)`/.exec(item.problem.message)?.[1];
+      return item.problem.code === "manifest.unknown-key" && suggestion !== undefined
+        ? [formatKeyPath([...item.path.slice(0, -1), suggestion])]
+        : [];
+    }),
+  );
+  // A merge key (`<<: *defaults`) would have supplied the keys; report the merge key only.
+  const merging = new Set(
+    [...byKey.values()]
+      .filter(
+        (item) => item.problem.code === "manifest.unknown-key" && item.path[item.path.length - 1] === "<<",
+      )
+      .map((item) => formatKeyPath(item.path.slice(0, -1))),
+  );
+  return [...byKey.values()]
+    .filter(
+      (item) =>
+        !(
+          item.problem.code === "manifest.missing-key" &&
+          (suggested.has(formatKeyPath(item.path)) || merging.has(formatKeyPath(item.path.slice(0, -1))))
+        ),
+    )
+    .map((item) => item.problem);
 }
 
 /**
@@ -216,7 +242,7 @@ function mapError(error: ErrorObject, data: unknown, source: ParsedSource): Mapp
       const message =
         name === "<<"
           ? `\`${formatKeyPath(keyPath)}\`: YAML merge keys (\`<<: *anchor\`) are not supported.`
-          : `Unknown key \`${formatKeyPath(keyPath)}\`${suggestion === undefined ? "" : `: did you mean \`${suggestion}\`?`}`;
+          : `Unknown key \`${formatKeyPath(keyPath)}\`${suggestion === undefined ? "." : `: did you mean \`${suggestion}\`?`}`;
       return {
         path: keyPath,
         rank: 0,
@@ -264,7 +290,10 @@ function mapError(error: ErrorObject, data: unknown, source: ParsedSource): Mapp
         problem: {
           code: "manifest.wrong-type",
           key,
-          message: `\`${key}\` must be ${typeWords(params["type"])}, not ${describeValue(value)}.`,
+          message:
+            value === null
+              ? `\`${key}\` has no value; it must be ${typeWords(params["type"])}.`
+              : `\`${key}\` must be ${typeWords(params["type"])}, not ${describeValue(value)}.`,
           fix: typeFix(params["type"], value, parentSchema),
           location: valueLocation(source, path),
         },
@@ -290,7 +319,7 @@ function mapError(error: ErrorObject, data: unknown, source: ParsedSource): Mapp
         problem: {
           code: "manifest.invalid-value",
           key,
-          message: `\`${key}\` is ${describeValue(value)}, which is not allowed${suggestion === undefined ? "" : `: did you mean \`${suggestion}\`?`}`,
+          message: `\`${key}\` is ${describeValue(value)}, which is not allowed${suggestion === undefined ? "." : `: did you mean \`${suggestion}\`?`}`,
           fix: `Use one of: ${allowed.join(", ")} (case matters).`,
           location: valueLocation(source, path),
         },
@@ -327,7 +356,7 @@ function mapError(error: ErrorObject, data: unknown, source: ParsedSource): Mapp
           key,
           message: `\`${key}\` lists the same value twice.`,
           fix: "Remove the repeated entry.",
-          location: valueLocation(source, [...path, Number(params["j"])]),
+          location: valueLocation(source, [...path, Math.max(Number(params["i"]), Number(params["j"]))]),
         },
       };
     case "format":
