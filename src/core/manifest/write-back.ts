@@ -57,7 +57,13 @@ export function updateManifestVersion(text: string, newVersion: string): string 
   const numberPair = version.items.find((item) => isScalar(item.key) && item.key.value === "number") as
     Pair<Scalar, unknown> | undefined;
 
-  if (numberPair !== undefined && isScalar(numberPair.value) && numberPair.value.range !== undefined) {
+  const numberRange = isScalar(numberPair?.value) ? numberPair.value.range : undefined;
+  if (
+    numberPair !== undefined &&
+    isScalar(numberPair.value) &&
+    numberRange &&
+    numberRange[0] !== numberRange[1]
+  ) {
     const scalar = numberPair.value;
     const [start, end] = scalar.range ?? [0, 0];
     const replacement =
