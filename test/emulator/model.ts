@@ -412,18 +412,20 @@ export class ComputeModel {
       if (!sameValue(oldPp["replicationMode"] ?? "Full", pp["replicationMode"] ?? "Full")) {
         throw propertyChangeNotAllowed("properties.publishingProfile.replicationMode");
       }
-      const now = this.#ctx.now();
-      const oldPlans = new Map((existing.regions ?? []).map((p) => [p.name, p]));
-      const start = now + this.#ctx.timing.updateMs + this.#ctx.faults.takeExtraDelay("versions", name);
-      let extra = 0;
-      existing.regions = targets.map((region) => {
-        const old = oldPlans.get(region);
-        if (old !== undefined && regionState(old, now).state !== "Failed") return old;
-        const plan = this.#plan(region, start, extra);
-        extra++;
-        return plan;
+      return this.#update(existing, body, props, this.#ctx.timing.updateMs, 200, () => {
+        // Regions kept as they are; new (and previously failed) regions replicate from now on.
+        const now = this.#ctx.now();
+        const oldPlans = new Map((existing.regions ?? []).map((p) => [p.name, p]));
+        const start = now + this.#ctx.timing.updateMs + this.#ctx.faults.takeExtraDelay("versions", name);
+        let extra = 0;
+        existing.regions = targets.map((region) => {
+          const old = oldPlans.get(region);
+          if (old !== undefined && regionState(old, now).state !== "Failed") return old;
+          const plan = this.#plan(region, start, extra);
+          extra++;
+          return plan;
+        });
       });
-      return this.#update(existing, body, props, this.#ctx.timing.updateMs, 200);
     }
 
     const sp = props["storageProfile"];
@@ -882,8 +884,16 @@ export class ComputeModel {
     return r;
   }
 
-  #update(r: Stored, body: Json, props: Json, durationMs: number, status = 200): HandlerResult {
+  #update(
+    r: Stored,
+    body: Json,
+    props: Json,
+    durationMs: number,
+    status = 200,
+    mutate?: () => void,
+  ): HandlerResult {
     this.#notBusy(r);
+    mutate?.();
     const now = this.#ctx.now();
     r.properties = props;
     if (isStringRecord(body["tags"])) r.tags = { ...body["tags"] };
