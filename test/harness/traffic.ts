@@ -89,8 +89,25 @@ export async function validateTraffic(
   if (code !== 0 && code !== 1) {
     throw new Error(`validate-traffic.mjs failed (exit ${code}):\n${stderr}\n${stdout.slice(0, 2000)}`);
   }
-  const parsed = JSON.parse(stdout) as { summary: TrafficReport["summary"]; results: TrafficRecordResult[] };
+  const parsed = parseReport(stdout);
   return { summary: parsed.summary, results: parsed.results, exitCode: code, stderr };
+}
+
+/**
+ * oav 4.0.3 prints stray lines (e.g. "error" for GETs with $expand) to stdout in the middle of the
+ * report; the report itself is pretty-printed JSON whose inner lines are indented, so keep only
+ * "{", "}" and indented lines when the raw output does not parse.
+ */
+function parseReport(stdout: string): { summary: TrafficReport["summary"]; results: TrafficRecordResult[] } {
+  try {
+    return JSON.parse(stdout) as { summary: TrafficReport["summary"]; results: TrafficRecordResult[] };
+  } catch {
+    const kept = stdout.split(/\r?\n/).filter((l) => l === "{" || l === "}" || l.startsWith(" "));
+    return JSON.parse(kept.join("\n")) as {
+      summary: TrafficReport["summary"];
+      results: TrafficRecordResult[];
+    };
+  }
 }
 
 /** Concatenates several traffic files and validates them in one validator run. */
@@ -120,10 +137,30 @@ export function unexpectedSkips(report: TrafficReport): TrafficRecordResult[] {
   return report.results.filter((r) => r.status === "SKIP" && !isOperationStatusUrl(r.url));
 }
 
+/**
+ * A request the spec rejects (e.g. a gallery name that breaks the path pattern) that the emulator
+ * also rejected with a 4xx: a deliberate negative test, not a mismatch.
+ */
+export function isRejectedInvalidRequest(r: TrafficRecordResult): boolean {
+  return (
+    r.status === "FAIL" &&
+    /^4\d\d$/.test(String(r.statusCode ?? "")) &&
+    r.issues.length > 0 &&
+    r.issues.every((i) => i.where === "request")
+  );
+}
+
+/**
+ * FAIL records that matter: any response issue, and any request issue on an exchange the emulator
+ * accepted (2xx/5xx). Requests the spec rejects and the emulator also rejected with 4xx are left out.
+ */
+export function blockingFailures(report: TrafficReport): TrafficRecordResult[] {
+  return report.results.filter((r) => r.status === "FAIL" && !isRejectedInvalidRequest(r));
+}
+
 /** Human-readable list of FAIL records with their oav issues. */
-export function formatFailures(report: TrafficReport): string {
-  return report.results
-    .filter((r) => r.status === "FAIL")
+export function formatFailures(report: TrafficReport, only?: readonly TrafficRecordResult[]): string {
+  return (only ?? report.results.filter((r) => r.status === "FAIL"))
     .map((r) => {
       let p = r.url ?? "";
       try {
