@@ -91,6 +91,9 @@ async function resolveAzure(
     ...(armEndpoint === undefined ? {} : { armEndpoint }),
     ...(blobEndpoint === undefined ? {} : { blobEndpoint }),
     ...(subscriptionId === undefined ? {} : { subscriptionId }),
+    ...(nonEmpty(process.env["AZURE_STORAGE_KEY"]) === undefined
+      ? {}
+      : { storageAccountKey: process.env["AZURE_STORAGE_KEY"] as string }),
   };
   const token = process.env[STATIC_TOKEN_ENV];
   if (token !== undefined && token !== "") {

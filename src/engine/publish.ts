@@ -35,6 +35,8 @@ export interface LocalDisk {
 export interface PublishInput {
   readonly manifest: ResolvedManifest;
   readonly version: string;
+  /** The OS disk's digest when already computed (it decided a resume): lets a re-run skip the upload. */
+  readonly knownOsDigest?: string;
   readonly via: StagingVia;
   readonly disks: readonly LocalDisk[];
   /** Deterministic names (intermediateNames), so a re-run finds what an earlier run left. */
@@ -129,9 +131,16 @@ export async function publishImage(input: PublishInput): Promise<PublishReport> 
     const definition = await step("image definition", async () => ensureDefinition(input));
 
     const existing = await compute.getImageVersion(rg, galleryName, imageName, input.version, false);
+    // A version this VHD already made (a re-run after a failure or a timeout) needs no upload:
+    // carry on with its replication. A Failed one is recreated from the (re-verified) blobs.
+    const alreadyMade =
+      existing !== undefined &&
+      existing.provisioningState !== "Failed" &&
+      input.knownOsDigest !== undefined &&
+      sameDigest(existing.tags[TAG.digest], input.knownOsDigest);
 
     const uploads: { label: string; lun?: number; outcome: UploadOutcome }[] = [];
-    for (const disk of input.disks) {
+    for (const disk of alreadyMade ? [] : input.disks) {
       signal.throwIfAborted();
       const outcome = await step(`upload ${disk.names.key}`, async () => {
         const result = await input.uploader.upload({
@@ -153,21 +162,20 @@ export async function publishImage(input: PublishInput): Promise<PublishReport> 
         outcome,
       });
     }
-    const osDigest = uploads.find((u) => u.label === "os")?.outcome.digest ?? "";
+    const osDigest = alreadyMade
+      ? (input.knownOsDigest ?? "")
+      : (uploads.find((u) => u.label === "os")?.outcome.digest ?? "");
     const digests = {
       os: osDigest,
       data: uploads.flatMap((u) => (u.lun === undefined ? [] : [{ lun: u.lun, digest: u.outcome.digest }])),
     };
 
-    if (existing !== undefined) {
-      const recorded = existing.tags[TAG.digest];
-      if (recorded !== osDigest) {
-        throw new InputError({
-          code: "version.conflict",
-          message: `Image version ${input.version} already exists and was made from a different VHD (digest ${recorded ?? "not recorded"}, this VHD ${osDigest}).`,
-          fix: "Publish a higher version (omit the version to bump), or delete the existing version first.",
-        });
-      }
+    if (existing !== undefined && !sameDigest(existing.tags[TAG.digest], osDigest)) {
+      throw new InputError({
+        code: "version.conflict",
+        message: `Image version ${input.version} already exists and was made from a different VHD (digest ${existing.tags[TAG.digest] ?? "not recorded"}, this VHD ${osDigest}).`,
+        fix: "Publish a higher version (omit the version to bump), or delete the existing version first.",
+      });
     }
 
     let version: ImageVersionInfo | undefined = existing;
@@ -279,6 +287,10 @@ export async function publishImage(input: PublishInput): Promise<PublishReport> 
   } finally {
     await lock.release();
   }
+}
+
+function sameDigest(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
 }
 
 function mib(bytes: number): string {

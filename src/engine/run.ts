@@ -64,8 +64,9 @@ export async function runEngine(request: EngineRequest): Promise<EngineResult> {
     log.info(
       "An existing version carries a VHD digest: computing this VHD's digest to tell a resume from a new version…",
     );
-    osDigest = (await digestVhd(osDisk.path, request.signal === undefined ? {} : { signal: request.signal }))
-      .digest;
+    osDigest = (
+      await digestVhd(osDisk.absolutePath, request.signal === undefined ? {} : { signal: request.signal })
+    ).digest;
     decision = decide(request, manifest, facts, osDigest);
   }
   const version = isBlocked(decision) ? decision.requested : decision.version;
@@ -75,7 +76,9 @@ export async function runEngine(request: EngineRequest): Promise<EngineResult> {
     manifest,
     version: decision,
     azure: facts,
-    disks: diskFacts.map((d) => (osDigest !== undefined && d.role === "os" ? { ...d, digest: osDigest } : d)),
+    disks: diskFacts.map(({ absolutePath: _, ...d }) =>
+      osDigest !== undefined && d.role === "os" ? { ...d, digest: osDigest } : d,
+    ),
     mode: request.mode === "plan" ? "plan" : "publish",
     waitForReplication: request.waitForReplication,
     now: new Date(),
@@ -124,6 +127,7 @@ export async function runEngine(request: EngineRequest): Promise<EngineResult> {
   const report = await publishImage({
     manifest,
     version,
+    ...(osDigest === undefined ? {} : { knownOsDigest: osDigest }),
     via: plan.via.value,
     disks: publishDisks,
     names,
@@ -214,9 +218,9 @@ async function inspectDisks(
   disks: readonly DiskOnDisk[],
   planMode: boolean,
   warn: (message: string) => void,
-): Promise<(LocalDiskFacts & { path: string })[]> {
+): Promise<(LocalDiskFacts & { absolutePath: string })[]> {
   const problems: Problem[] = [];
-  const facts: (LocalDiskFacts & { path: string })[] = [];
+  const facts: (LocalDiskFacts & { absolutePath: string })[] = [];
   for (const disk of disks) {
     if (planMode && !existsSync(disk.path)) {
       warn(
@@ -229,7 +233,8 @@ async function inspectDisks(
       facts.push({
         role: disk.role,
         ...(disk.lun === undefined ? {} : { lun: disk.lun }),
-        path: disk.path,
+        path: disk.shown,
+        absolutePath: disk.path,
         format: vhd.format,
         virtualSize: vhd.virtualSize,
         blobSize: vhd.blobSize,

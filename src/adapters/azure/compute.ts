@@ -238,12 +238,18 @@ export class ArmComputeGateway implements ComputeGateway {
     version: string,
     exclude: boolean,
   ): Promise<void> {
+    // The API requires storageProfile on every update (GalleryImageVersionUpdate): send it back
+    // unchanged next to the one property that changes.
+    const current = await this.#client.galleryImageVersions.get(rg, gallery, image, version, this.#plain());
     await this.#client.galleryImageVersions.update(
       rg,
       gallery,
       image,
       version,
-      { publishingProfile: { excludeFromLatest: exclude } },
+      {
+        publishingProfile: { excludeFromLatest: exclude },
+        storageProfile: current.storageProfile ?? {},
+      },
       this.#lro(),
     );
   }
