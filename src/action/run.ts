@@ -164,7 +164,12 @@ export function failureMessage(problems: readonly Problem[], workspace: string):
     (p) => p.location !== undefined && workspaceRelative(p.location.file, workspace) !== undefined,
   );
   const others = problems.filter((p) => !annotated.includes(p));
-  const lines = others.map((p) => formatProblem(p));
+  // Problems whose message already names their file are not prefixed with it again.
+  const lines = others.map((p) =>
+    p.location !== undefined && p.message.startsWith(p.location.file)
+      ? `${p.message}${p.fix === undefined ? "" : ` Fix: ${p.fix}`}`
+      : formatProblem(p),
+  );
   if (annotated.length > 0) {
     const files = [
       ...new Set(annotated.map((p) => workspaceRelative(p.location?.file ?? "", workspace) ?? "")),

@@ -224,7 +224,9 @@ export async function resolveAzureAccess(
 
   if (mode === "plan") {
     if (failures.length === 0) {
-      core.info("No Azure credentials: planning without reading the gallery (versions are lower bounds).");
+      core.debug(
+        "No Azure credentials found (static token, managed identity, OIDC, Azure CLI): plan without Azure.",
+      );
     }
     return undefined;
   }

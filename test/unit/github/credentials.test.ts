@@ -166,7 +166,7 @@ describe("no credentials", () => {
   it("plan mode: undefined, the engine plans without Azure", async () => {
     const out = quiet();
     expect(await resolve(env({}), "plan", recorder())).toBeUndefined();
-    expect(out.text()).toMatch(/No Azure credentials: planning without reading the gallery/);
+    expect(out.text()).toMatch(/::debug::No Azure credentials found/);
   });
 
   it("plan mode: a credential that fails is a warning, then undefined", async () => {
