@@ -11,8 +11,8 @@
  * are not in GalleryRP/DiskRP, so validation runs with --allow-unmatched by default and
  * unexpectedSkips() reports any other unmatched record.
  */
-import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -73,19 +73,31 @@ export async function validateTraffic(
   if (options.allowUnmatched !== false) args.push("--allow-unmatched");
   if (options.ignore !== undefined && options.ignore.length > 0)
     args.push("--ignore", options.ignore.join(","));
-  const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>(
-    (done) => {
-      execFile(
-        process.execPath,
-        args,
-        { cwd: PROJECT_ROOT, maxBuffer: 256 * 1024 * 1024, timeout: 300_000 },
-        (error, out, err) => {
-          const exit = error === null ? 0 : typeof error.code === "number" ? error.code : 2;
-          done({ code: exit, stdout: out, stderr: err });
-        },
-      );
-    },
-  );
+  // The validator ends with process.exit() right after writing its report: through a pipe, whatever
+  // the pipe had not taken yet is lost. A file as its stdout is written synchronously, so the report
+  // arrives whole however large the traffic.
+  const outDir = mkdtempSync(join(tmpdir(), "sig-publish-oav-"));
+  const outFile = join(outDir, "report.json");
+  const outFd = openSync(outFile, "w");
+  let code: number;
+  let stderr = "";
+  let stdout: string;
+  try {
+    code = await new Promise<number>((done) => {
+      const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: ["ignore", outFd, "pipe"] });
+      const timer = setTimeout(() => child.kill("SIGKILL"), 300_000);
+      child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on("error", () => done(2));
+      child.on("exit", (exit) => {
+        clearTimeout(timer);
+        done(exit ?? 2);
+      });
+    });
+    stdout = readFileSync(outFile, "utf8");
+  } finally {
+    closeSync(outFd);
+    rmSync(outDir, { recursive: true, force: true });
+  }
   if (code !== 0 && code !== 1) {
     throw new Error(`validate-traffic.mjs failed (exit ${code}):\n${stderr}\n${stdout.slice(0, 2000)}`);
   }
