@@ -13,6 +13,10 @@
  *    for hours, and MSAL calls back whenever it needs a new access token.
  * 4. The Azure CLI, when `az` is logged in (e.g. after `azure/login`).
  *
+ * The staging storage account is reached with the same credential (Entra ID, needs a data-plane
+ * role), unless AZURE_STORAGE_KEY holds its shared key (masked; for accounts without Entra data
+ * access, and for Azurite).
+ *
  * The credential is probed once (one token for ARM). In plan mode no credential, or one that does
  * not work, is fine: the engine plans without Azure and says what it cannot know. In publish mode it
  * is an InputError that says which inputs or permissions are missing. Every token obtained is
@@ -192,7 +196,17 @@ function candidates(inputs: ActionInputs, env: Env, deps: CredentialDependencies
 export async function resolveAzureAccess(
   options: ResolveAzureAccessOptions,
 ): Promise<AzureAccess | undefined> {
-  const deps: CredentialDependencies = { ...defaultCredentialDependencies, ...options.deps };
+  const given: CredentialDependencies = { ...defaultCredentialDependencies, ...options.deps };
+  // Register each secret once (tokens are reused until they expire).
+  const masked = new Set<string>();
+  const deps: CredentialDependencies = {
+    ...given,
+    setSecret: (secret) => {
+      if (masked.has(secret)) return;
+      masked.add(secret);
+      given.setSecret(secret);
+    },
+  };
   const { inputs, env, mode } = options;
   const scope = armScope(inputs.armEndpoint);
   const failures: string[] = [];
@@ -213,12 +227,18 @@ export async function resolveAzureAccess(
       continue;
     }
     core.info(`Azure credentials: ${candidate.source}.`);
+    const storageKey = env["AZURE_STORAGE_KEY"];
+    if (storageKey !== undefined && storageKey !== "") {
+      deps.setSecret(storageKey);
+      core.info("Staging storage account: shared key from AZURE_STORAGE_KEY.");
+    }
     return {
       credential,
       credentialSource: candidate.source,
       ...(inputs.subscriptionId === undefined ? {} : { subscriptionId: inputs.subscriptionId.value }),
       ...(inputs.armEndpoint === undefined ? {} : { armEndpoint: inputs.armEndpoint }),
       ...(inputs.blobEndpoint === undefined ? {} : { blobEndpoint: inputs.blobEndpoint }),
+      ...(storageKey === undefined || storageKey === "" ? {} : { storageAccountKey: storageKey }),
     };
   }
 

@@ -159,6 +159,19 @@ describe("credential selection", () => {
       blobEndpoint: "http://127.0.0.1:10000/devstoreaccount1",
     });
     expect(r.secrets).toContain("emulator");
+    expect(access?.storageAccountKey).toBeUndefined();
+  });
+
+  it("AZURE_STORAGE_KEY becomes the staging account's shared key, masked", async () => {
+    quiet();
+    const r = recorder();
+    const access = await resolve(
+      env({}, { SIG_PUBLISH_STATIC_TOKEN: "t", AZURE_STORAGE_KEY: "c2VjcmV0" }),
+      "publish",
+      r,
+    );
+    expect(access?.storageAccountKey).toBe("c2VjcmV0");
+    expect(r.secrets).toContain("c2VjcmV0");
   });
 });
 
