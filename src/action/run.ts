@@ -181,6 +181,33 @@ export function failureMessage(problems: readonly Problem[], workspace: string):
   return lines.join("\n");
 }
 
+/** Blockers of a plan result (`plan.blockers[]`), as `message Fix: fix` lines. */
+export function planBlockers(plan: unknown): string[] {
+  if (typeof plan !== "object" || plan === null) return [];
+  const blockers = (plan as { blockers?: unknown }).blockers;
+  if (!Array.isArray(blockers)) return [];
+  return blockers
+    .filter(
+      (b): b is { message: string; fix?: unknown } =>
+        typeof b === "object" && b !== null && typeof (b as { message?: unknown }).message === "string",
+    )
+    .map((b) => `${b.message}${typeof b.fix === "string" ? ` Fix: ${b.fix}` : ""}`);
+}
+
+/** Why the step fails when the engine returned a result that is not ok. */
+export function notOkMessage(result: EngineResult): string {
+  const blockers = planBlockers(result.plan);
+  if (result.mode === "plan") {
+    return blockers.length > 0
+      ? `The plan cannot be carried out:\n${blockers.map((b) => `- ${b}`).join("\n")}`
+      : "The plan cannot be carried out: see the job summary.";
+  }
+  if (result.mode === "publish" && blockers.length > 0 && result.replicationState === "NotStarted") {
+    return `Nothing was published:\n${blockers.map((b) => `- ${b}`).join("\n")}`;
+  }
+  return `Publishing ${result.version ?? "the image version"} did not complete: replication state ${result.replicationState}. See the job summary; a re-run resumes.`;
+}
+
 function manifestForDisplay(manifest: string, workspace: string): string {
   return workspaceRelative(manifest, workspace) ?? manifest.replace(/\\/g, "/");
 }
@@ -270,11 +297,7 @@ export async function run(options: RunOptions): Promise<RunReport> {
     await writeJobSummary(result.summaryMarkdown);
     const comment = await commentIfPlanOnPullRequest(result.summaryMarkdown);
     if (!result.ok) {
-      core.setFailed(
-        result.mode === "publish"
-          ? `Publishing ${result.version ?? "the image version"} did not complete: replication state ${result.replicationState}. See the job summary; a re-run resumes.`
-          : `The ${result.mode} did not complete: see the job summary.`,
-      );
+      core.setFailed(notOkMessage(result));
       return { exitCode: 1, result, event, ...(comment === undefined ? {} : { comment }) };
     }
     return { exitCode: 0, result, event, ...(comment === undefined ? {} : { comment }) };

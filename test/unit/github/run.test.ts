@@ -253,6 +253,30 @@ describe("run()", () => {
     expect(out()).toMatch(/::error::Publishing 1.0.1 did not complete: replication state Failed/);
   });
 
+  it("a plan with blockers fails the step, naming them", async () => {
+    const report = await run({
+      engine: stubEngine({
+        ok: false,
+        plan: {
+          blockers: [
+            {
+              code: "definition.conflict",
+              message: "osType differs: Windows in Azure, Linux in the manifest.",
+              fix: "Use a new image definition.",
+            },
+          ],
+        },
+      }),
+      env: env("pull_request.json", "pull_request"),
+      credentialDependencies: noCli,
+    });
+    expect(report.exitCode).toBe(1);
+    expect(out()).toMatch(
+      /::error::The plan cannot be carried out:%0A- osType differs: Windows in Azure, Linux in the manifest. Fix: Use a new image definition./,
+    );
+    expect(report.comment?.action).toBe("created");
+  });
+
   it("cancellation: the engine gets the signal; an abort is reported as cancelled", async () => {
     const controller = new AbortController();
     const engine: Engine = (request) =>
