@@ -178,15 +178,16 @@ async function imageC(a) {
   const out = join(work, `c-dynamic-of-a-${sizes.a / GIB}g.vhd`);
   if (existsSync(out)) return out;
   log("generating (c): dynamic VHD of (a) with qemu-img");
+  // Read (a) as raw data of its virtual size: qemu-img derives the size of a VHD from a creator it
+  // does not know from the CHS geometry, which is not a 1 MiB multiple.
   run("qemu-img", [
     "convert",
-    "-f",
-    "vpc",
+    "--image-opts",
+    `driver=raw,size=${sizes.a},file.driver=file,file.filename=${a}`,
     "-O",
     "vpc",
     "-o",
     "subformat=dynamic,force_size",
-    a,
     out + ".part",
   ]);
   execFileSync("mv", [out + ".part", out]);
