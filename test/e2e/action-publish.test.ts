@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ContainerClient, StorageSharedKeyCredential } from "@azure/storage-blob";
 import { startLocalAzure, type LocalAzure } from "../harness/local-azure.ts";
 import { MIB, patternBytes, writeFixedVhd } from "../helpers/vhd-fixtures.ts";
 import { annotations, distState, EVENTS, makeWorkspace, runAction } from "./run-action.ts";
@@ -134,5 +135,48 @@ describe("publish on local Azure", () => {
     expect(second.code, `${second.stdout}\n${second.stderr}`).toBe(0);
     expect(second.outputs["version"]).toBe("1.2.4");
     expect(second.outputs["replication-state"]).toBe("Completed");
+  });
+});
+
+describe("cancellation", () => {
+  let slow: LocalAzure;
+  beforeAll(async () => {
+    slow = await startLocalAzure({ arm: { timing: { replicationMs: 120_000 } } });
+  }, 120_000);
+  afterAll(async () => {
+    await slow?.stop();
+  });
+
+  it("SIGINT while waiting for replication: exit 1, cancelled, the image lock released", async () => {
+    const ws = makeWorkspace({ [MANIFEST]: manifest(slow.subscriptionId, slow.storageAccountName) });
+    mkdirSync(path.join(ws, "out"));
+    writeFixedVhd(path.join(ws, "out/ubuntu-web.vhd"), {
+      virtualSize: 32 * MIB,
+      dataAt: [{ offset: 0, bytes: patternBytes(64 * 1024, 7) }],
+    });
+    const run = await runAction({
+      workspace: ws,
+      eventName: "workflow_dispatch",
+      event: {},
+      inputs: { manifest: MANIFEST },
+      env: {
+        ...slow.env,
+        SIG_PUBLISH_STATIC_TOKEN: STATIC_TOKEN,
+        AZURE_STORAGE_KEY: slow.azurite.accountKey,
+        SIG_PUBLISH_POLL_INTERVAL_MS: "200",
+      },
+      interrupt: { when: /replication (west|north)europe: /, signal: "SIGINT" },
+      timeoutMs: 60_000,
+    });
+    expect(run.code, run.stdout).toBe(1);
+    expect(run.stdout).toMatch(/::warning::Received SIGINT: cancelling/);
+    expect(run.stdout).toMatch(/^::error::sig-publish was cancelled/m);
+    expect(run.stdout).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    const container = new ContainerClient(
+      `${slow.azurite.blobEndpoint}/vhds`,
+      new StorageSharedKeyCredential(slow.storageAccountName, slow.azurite.accountKey),
+    );
+    const lock = await container.getBlobClient("locks/e2eGallery/ubuntu-web.lock").getProperties();
+    expect(lock.leaseState).not.toBe("leased");
   });
 });

@@ -41,6 +41,8 @@ export interface RunActionOptions {
   readonly env?: Record<string, string>;
   readonly apiUrl?: string;
   readonly timeoutMs?: number;
+  /** Sends `signal` to the action once its stdout matches `when` (a cancelled workflow). */
+  readonly interrupt?: { readonly when: RegExp; readonly signal: NodeJS.Signals };
 }
 
 /** The runner's environment variable for an input. */
@@ -180,7 +182,14 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
   });
   let stdout = "";
   let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  let interrupted = false;
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+    if (options.interrupt !== undefined && !interrupted && options.interrupt.when.test(stdout)) {
+      interrupted = true;
+      child.kill(options.interrupt.signal);
+    }
+  });
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const code = await new Promise<number | null>((resolve, reject) => {
     const timer = setTimeout(() => {
