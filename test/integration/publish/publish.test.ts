@@ -243,6 +243,41 @@ describe("publish against local Azure", () => {
     expect(diskPuts()).toBe(1); // the disk was reused, not imported again
   });
 
+  it("resumes when the connection dropped right after Azure accepted the version", async () => {
+    const ws = makeWorkspace(local, "galleryH", "dropped");
+    local.arm.faults.add({
+      method: "PUT",
+      pathIncludes: "/images/dropped/versions/1.0.0",
+      dropConnection: "after",
+      times: 6,
+    });
+    const failed = await runEngine(request(ws)).catch((e: unknown) => e);
+    local.arm.faults.clear();
+    expect(failed).toBeInstanceOf(Error);
+    const again = request(ws);
+    const resumed = await runEngine(again);
+    expect(resumed.ok, resumed.summaryMarkdown).toBe(true);
+    expect(resumed.version).toBe("1.0.0");
+    expect(again.log.lines.some((l) => l.startsWith("upload"))).toBe(false); // nothing sent again
+    expect(resumed.summaryMarkdown).toContain("resumed");
+  });
+
+  it("a run that does not wait leaves the version InProgress; the next run promotes and cleans up", async () => {
+    const ws = makeWorkspace(local, "galleryI", "later");
+    const first = await runEngine(request(ws, { waitForReplication: false }));
+    expect(first.replicationState).toBe("InProgress");
+    expect(first.ok).toBe(true); // not waiting was asked for
+    const { compute, version } = await versionOf("galleryI", "later", "1.0.0");
+    expect(version?.excludeFromLatest).toBe(true);
+    expect(await compute.getSnapshot("rg-images", "later-1.0.0-os-snapshot")).toBeDefined(); // kept for now
+
+    const second = await runEngine(request(ws));
+    expect(second.replicationState).toBe("Completed");
+    const after = await versionOf("galleryI", "later", "1.0.0");
+    expect(after.version?.excludeFromLatest).toBe(false);
+    expect(await compute.getSnapshot("rg-images", "later-1.0.0-os-snapshot")).toBeUndefined();
+  });
+
   it("serialises two concurrent publishes of one image through the lock", async () => {
     const ws = makeWorkspace(local, "galleryG", "locked");
     const [a, b] = await Promise.all([runEngine(request(ws)), runEngine(request(ws))]);
