@@ -212,7 +212,7 @@ function manifestForDisplay(manifest: string, workspace: string): string {
   return workspaceRelative(manifest, workspace) ?? manifest.replace(/\\/g, "/");
 }
 
-/** Runs the action. Returns the process exit code (0 or 1). */
+/** Runs the action. Never throws; `exitCode` (0 or 1) is what the process should exit with. */
 export async function run(options: RunOptions): Promise<RunReport> {
   const env = options.env ?? process.env;
   const workspace = path.resolve(env["GITHUB_WORKSPACE"] || process.cwd());
