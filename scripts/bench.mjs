@@ -17,6 +17,7 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -368,6 +369,8 @@ function azcopyBinary() {
     bin = locate();
   }
   if (!bin) return { reason: "azcopy binary not found in the npm package" };
+  // the npm tarball does not keep the executable bit
+  chmodSync(bin, 0o755);
   try {
     execFileSync(bin, ["--version"], { stdio: "pipe" });
   } catch (e) {
