@@ -25,6 +25,7 @@
 import * as core from "@actions/core";
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
 import { AzureCliCredential, ClientAssertionCredential, ManagedIdentityCredential } from "@azure/identity";
+import { staticTokenCredential } from "../azure/credentials.ts";
 import type { AzureAccess } from "../../engine/contract.ts";
 import { InputError } from "../../core/problems.ts";
 import type { ActionInputs, Env } from "./inputs.ts";
@@ -66,16 +67,6 @@ export interface ResolveAzureAccessOptions {
 }
 
 /** A fixed bearer token (local emulators only). */
-export class StaticTokenCredential implements TokenCredential {
-  readonly #token: string;
-  constructor(token: string) {
-    this.#token = token;
-  }
-  getToken(): Promise<AccessToken> {
-    return Promise.resolve({ token: this.#token, expiresOnTimestamp: Date.now() + 60 * 60 * 1000 });
-  }
-}
-
 /** Wraps a credential so that every token it hands out is masked in the log. */
 export function maskingCredential(
   inner: TokenCredential,
@@ -141,7 +132,7 @@ function candidates(inputs: ActionInputs, env: Env, deps: CredentialDependencies
     list.push({
       kind: "static",
       source: "static token (SIG_PUBLISH_STATIC_TOKEN, test-only)",
-      credential: new StaticTokenCredential(staticToken),
+      credential: staticTokenCredential(staticToken),
       hint: "",
     });
     return list;
