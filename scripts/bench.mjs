@@ -424,7 +424,17 @@ async function measure(image, label, azcopy) {
         };
         r = await timed(
           azcopy.bin,
-          ["copy", image, `${url}?${sas}`, "--blob-type", "PageBlob", "--output-level", "quiet"],
+          [
+            "copy",
+            image,
+            `${url}?${sas}`,
+            "--from-to",
+            "LocalBlob",
+            "--blob-type",
+            "PageBlob",
+            "--output-level",
+            "quiet",
+          ],
           env,
         );
         // azcopy uploads the file as is; count what landed
