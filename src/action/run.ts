@@ -19,6 +19,7 @@ import {
 } from "../adapters/github/event.ts";
 import { readInputs, type ActionInputs, type Env } from "../adapters/github/inputs.ts";
 import { writeJobSummary } from "../adapters/github/summary.ts";
+import { formatBytes } from "../core/format.ts";
 
 export type Engine = (request: EngineRequest) => Promise<EngineResult>;
 
@@ -61,17 +62,6 @@ export function actionsLogger(): Logger {
       }
     },
   };
-}
-
-function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit] ?? "B"}`;
 }
 
 function formatDuration(seconds: number): string {

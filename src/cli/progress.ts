@@ -2,24 +2,7 @@
  * Upload progress for a terminal: a redrawn bar on a TTY, a line every few seconds otherwise.
  */
 import type { UploadProgress } from "../engine/contract.ts";
-
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "?";
-  const s = Math.max(0, Math.round(seconds));
-  const m = Math.floor(s / 60);
-  return m === 0 ? `${s}s` : `${m}m${String(s % 60).padStart(2, "0")}s`;
-}
+import { formatBytes, formatDuration } from "../core/format.ts";
 
 export function progressLine(p: UploadProgress, width = 28): string {
   const fraction = p.totalBytes === 0 ? 1 : Math.min(1, p.scannedBytes / p.totalBytes);

@@ -11,7 +11,7 @@ import { InputError } from "../core/problems.ts";
 import { VhdError } from "../core/vhd/index.ts";
 import type { Logger, UploadProgress } from "../engine/contract.ts";
 import { uploadVhdToBlobUrl, type UploadResult } from "../upload/index.ts";
-import { formatBytes, formatDuration } from "./progress.ts";
+import { formatBytes, formatDuration } from "../core/format.ts";
 
 export interface UploadCommandArgs {
   readonly vhdPath: string;

@@ -25,6 +25,7 @@ import type {
 } from "./ports.ts";
 import { watchReplication, type ReplicationOutcome } from "./replication.ts";
 import { definitionSpec, provenanceTags, TAG, versionSpec } from "./specs.ts";
+import { formatBytes } from "../core/format.ts";
 
 /** One local disk image to publish, with the deterministic names of what is made from it. */
 export interface LocalDisk {
@@ -153,7 +154,7 @@ export async function publishImage(input: PublishInput): Promise<PublishReport> 
         });
         const how = result.reused
           ? "blob already holds this digest, nothing sent"
-          : `${result.resumed ? "resumed, " : ""}sent ${mib(result.sentBytes)} MiB, skipped ${mib(result.skippedBytes)} MiB of zeros`;
+          : `${result.resumed ? "resumed, " : ""}sent ${formatBytes(result.sentBytes)}, skipped ${formatBytes(result.skippedBytes)} of zeros`;
         return { value: result, note: how };
       });
       uploads.push({
@@ -291,10 +292,6 @@ export async function publishImage(input: PublishInput): Promise<PublishReport> 
 
 function sameDigest(a: string | undefined, b: string | undefined): boolean {
   return a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
-}
-
-function mib(bytes: number): string {
-  return (bytes / 1024 / 1024).toFixed(1);
 }
 
 async function ensureDefinition(input: PublishInput): Promise<{ value: ImageDefinitionInfo; note: string }> {

@@ -6,13 +6,10 @@ import type { ResolvedManifest } from "../core/manifest/model.ts";
 import { capMarkdown, escapeMarkdown, renderPlanMarkdown } from "../core/plan/render.ts";
 import type { Plan } from "../core/plan/types.ts";
 import type { PublishReport } from "./publish.ts";
-
-function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
+import { formatBytes } from "../core/format.ts";
 
 function rate(bytes: number, seconds: number): string {
-  return seconds <= 0 ? "–" : `${mib(bytes / seconds)}/s`;
+  return seconds <= 0 ? "–" : `${formatBytes(bytes / seconds)}/s`;
 }
 
 const STATE_WORD: Readonly<Record<string, string>> = {
@@ -66,7 +63,7 @@ export function renderPublishSummary(manifest: ResolvedManifest, plan: Plan, rep
   for (const { label, outcome } of report.uploads) {
     const how = outcome.reused ? "already uploaded" : outcome.resumed ? "resumed" : "uploaded";
     lines.push(
-      `| ${e(label)} | ${mib(outcome.totalBytes)} | ${mib(outcome.sentBytes)} | ${mib(outcome.skippedBytes)} | ${rate(outcome.totalBytes, outcome.seconds)} | ${outcome.seconds.toFixed(1)} s | ${how} |`,
+      `| ${e(label)} | ${formatBytes(outcome.totalBytes)} | ${formatBytes(outcome.sentBytes)} | ${formatBytes(outcome.skippedBytes)} | ${rate(outcome.totalBytes, outcome.seconds)} | ${outcome.seconds.toFixed(1)} s | ${how} |`,
     );
   }
   lines.push("");

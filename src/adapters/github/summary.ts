@@ -5,6 +5,7 @@
  */
 import { statSync } from "node:fs";
 import * as core from "@actions/core";
+import { formatBytes } from "../../core/format.ts";
 
 /** GitHub's limit for one step's summary file. */
 export const STEP_SUMMARY_LIMIT_BYTES = 1024 * 1024;
@@ -68,12 +69,6 @@ export function capText(
   let result = `${closeOpenBlocks(cut)}${tail}`;
   if (measure(result) > limit) result = prefixWithin(result, limit, measure);
   return { text: result, truncated: true, originalSize };
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${bytes} bytes`;
 }
 
 /** Caps markdown for the job summary to `budgetBytes` (UTF-8). */

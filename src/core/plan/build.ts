@@ -26,6 +26,7 @@ import type {
   PlanVia,
   VersionDecision,
 } from "./types.ts";
+import { formatBytes } from "../format.ts";
 
 export const NEEDS_READ_ACCESS = "needs read access to Azure (no credentials: plan only)";
 
@@ -105,17 +106,6 @@ function sameDigest(a: string | undefined, b: string | undefined): boolean {
 
 function isState(state: string | undefined, ...wanted: string[]): boolean {
   return state !== undefined && wanted.some((w) => w.toLowerCase() === state.toLowerCase());
-}
-
-function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? value : value.toFixed(value >= 100 ? 0 : 1)} ${units[unit] ?? "B"}`;
 }
 
 function endOfLifeText(manifest: ResolvedManifest, now: Date | undefined): string | undefined {

@@ -342,7 +342,7 @@ describe("upload progress", () => {
     log(p(100));
     expect(lines).toHaveLength(4);
     expect(lines[0]).toBe(
-      "Upload os: 1% of 100.0 MiB scanned, 0 B sent, 0 B of zero pages skipped, 1.0 MiB/s, ETA 1m30s",
+      "Upload os: 1% of 100 MiB scanned, 0 B sent, 0 B of zero pages skipped, 1.0 MiB/s, ETA 1m30s",
     );
     expect(lines[3]).toMatch(/^Upload os: 100%/);
   });
