@@ -3,7 +3,7 @@
  * the real @azure/arm-compute and @azure/storage-blob clients. Every exchange is recorded and, at the
  * end of the run, validated against Azure's OpenAPI specs (test/emulator/global-setup.ts).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -128,6 +128,18 @@ describe("publish against local Azure", () => {
     } as EngineRequest & { log: Logger & { lines: string[] } };
   }
 
+  async function listBlobs(): Promise<string[]> {
+    const { BlobServiceClient } = await import("@azure/storage-blob");
+    const container = BlobServiceClient.fromConnectionString(
+      local.azurite.connectionString,
+    ).getContainerClient("vhds");
+    const names: string[] = [];
+    for await (const blob of container.listBlobsFlat({ includeMetadata: true })) {
+      names.push(`${blob.name} ${JSON.stringify(blob.metadata)} ${blob.properties.etag}`);
+    }
+    return names.sort();
+  }
+
   async function versionOf(gallery: string, image: string, version: string) {
     const { ArmComputeGateway } = await import("../../../src/adapters/azure/compute.ts");
     const compute = new ArmComputeGateway({
@@ -190,6 +202,32 @@ describe("publish against local Azure", () => {
     expect((conflict as InputError).problems[0]?.code).toBe("version.conflict");
     const { version } = await versionOf("galleryC", "bump", "1.0.1");
     expect(version?.tags["sig-publish.digest"]).toBe(bumped.vhdDigest); // untouched
+
+    // a third build: 1.0.2, written back into the manifest; retention.keep: 2 removes 1.0.0
+    const third = await runEngine(request(ws, { updateManifest: true }));
+    expect(third.version).toBe("1.0.2");
+    const manifestText = readFileSync(join(ws.dir, ws.manifest), "utf8");
+    expect(manifestText).toContain("  number: 1.0.2\n");
+    expect(manifestText).toContain("  promote: afterReplication\n"); // the rest kept as written
+    expect((await versionOf("galleryC", "bump", "1.0.0")).version).toBeUndefined();
+    expect((await versionOf("galleryC", "bump", "1.0.1")).version).toBeDefined();
+    expect(third.summaryMarkdown).toContain("Retention deleted versions: 1.0.0");
+  });
+
+  it("plan mode reads Azure with credentials and writes nothing", async () => {
+    const ws = makeWorkspace(local, "galleryJ", "planned");
+    await runEngine(request(ws)); // 1.0.0 exists
+    writeOsDisk(ws.dir, 5);
+    const before = local.arm.requests.length;
+    const containerBefore = await listBlobs();
+    const plan = await runEngine(request(ws, { mode: "plan" }));
+    const during = local.arm.requests.slice(before);
+    expect(during.length).toBeGreaterThan(0); // it did read
+    expect(during.filter((r) => r.method !== "GET")).toEqual([]);
+    expect(await listBlobs()).toEqual(containerBefore);
+    expect(plan.version).toBe("1.0.1");
+    expect(plan.versionIsLowerBound).toBe(false);
+    expect(plan.summaryMarkdown).toContain("1.0.1");
   });
 
   it("reports a region whose replication fails, with an actionable message", async () => {
