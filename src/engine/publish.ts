@@ -123,6 +123,7 @@ export async function publishImage(input: PublishInput): Promise<PublishReport> 
           message: `Gallery ${galleryName} does not exist in resource group ${rg}.`,
           fix: "Create it (az sig create), fix gallery.name/gallery.resourceGroup, or set gallery.create: true.",
           key: "gallery.name",
+          location: { file: manifest.file },
         });
       }
       await compute.createGallery(rg, galleryName, manifest.gallery.location);
@@ -311,6 +312,7 @@ async function ensureDefinition(input: PublishInput): Promise<{ value: ImageDefi
       message: `Image definition ${manifest.image.name} exists with properties Azure cannot change: ${comparison.immutable.map(describeChange).join("; ")}.`,
       fix: "Use a new image.name for the new properties, or change the manifest back to match the existing definition.",
       key: "image",
+      location: { file: manifest.file },
     });
   }
   if (comparison.mutable.length === 0) return { value: current, note: "exists, unchanged" };
