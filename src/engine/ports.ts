@@ -11,6 +11,7 @@ import type {
   ReplicationMode,
   StorageAccountType,
 } from "../core/manifest/model.ts";
+import type { ExistingImageDefinition } from "../core/plan/types.ts";
 import type { UploadProgress } from "./contract.ts";
 
 /** States Azure reports for provisioning (extensible: Azure may add more). */
@@ -22,30 +23,16 @@ export interface GalleryInfo {
   readonly provisioningState?: ProvisioningState;
 }
 
-export interface ImageDefinitionInfo {
+/**
+ * An image definition as read from Azure: the plan's read model (the same fields the plan compares)
+ * plus what the engine needs to address it.
+ */
+export interface ImageDefinitionInfo extends ExistingImageDefinition {
   readonly id: string;
   readonly location: string;
   readonly provisioningState?: ProvisioningState;
-  readonly osType?: OsType | string;
-  readonly osState?: OsState | string;
-  readonly hyperVGeneration?: HyperVGeneration | string;
-  readonly architecture?: Architecture | string;
-  readonly publisher?: string;
-  readonly offer?: string;
-  readonly sku?: string;
   readonly features: Readonly<Record<string, string>>;
-  readonly description?: string;
-  readonly eula?: string;
-  readonly privacyStatementUri?: string;
-  readonly releaseNoteUri?: string;
-  /** ISO date-time */
-  readonly endOfLifeDate?: string;
-  readonly recommended?: {
-    readonly vCPUs?: { readonly min?: number; readonly max?: number };
-    readonly memory?: { readonly min?: number; readonly max?: number };
-  };
   readonly disallowedDiskTypes: readonly string[];
-  readonly purchasePlan?: { readonly publisher?: string; readonly name?: string; readonly product?: string };
   readonly tags: Readonly<Record<string, string>>;
 }
 
@@ -65,7 +52,7 @@ export interface ImageDefinitionSpec {
   readonly privacyStatementUri?: string;
   readonly releaseNoteUri?: string;
   readonly endOfLifeDate?: string;
-  readonly recommended?: ImageDefinitionInfo["recommended"];
+  readonly recommended?: ExistingImageDefinition["recommended"];
   readonly disallowedDiskTypes: readonly string[];
   readonly purchasePlan?: { readonly publisher: string; readonly name: string; readonly product: string };
   readonly tags: Readonly<Record<string, string>>;
