@@ -8,6 +8,8 @@
  * while typing) and a `check` that explains precisely what is wrong (used by the loader).
  */
 
+import { checkImageVersion, MAX_VERSION_PART } from "../version/image-version.ts";
+
 export interface NamingRule {
   /** What the value names, for messages: `gallery name`. */
   readonly what: string;
@@ -202,33 +204,15 @@ function edgeReason(value: string, what: string): string | undefined {
 }
 
 /** The largest value of one version part: Azure stores each part as a signed 32-bit integer. */
-export const MAX_INT32 = 2_147_483_647;
+export const MAX_INT32 = MAX_VERSION_PART;
 
 /**
- * An image version `MAJOR.MINOR.PATCH`: three non-negative 32-bit integers, no leading zeros, no
- * prefix or suffix. Returns undefined when valid, else the reason.
+ * An image version `MAJOR.MINOR.PATCH` (the version rules of src/core/version). Returns undefined
+ * when valid, else the reason followed by the fix.
  */
 export function checkVersionNumber(value: string): string | undefined {
-  if (value === "") return "is empty";
-  if (/^[vV]\d/.test(value))
-    return `starts with "${value[0] ?? ""}"; write the bare number such as ${value.slice(1)}`;
-  const suffix = /^\d+\.\d+\.\d+([-+].*)$/.exec(value);
-  if (suffix !== null)
-    return `has the suffix "${suffix[1] ?? ""}"; Azure image versions allow no pre-release or build suffix`;
-  const parts = value.split(".");
-  if (parts.length !== 3)
-    return `has ${parts.length} part${parts.length === 1 ? "" : "s"}; it needs exactly three`;
-  const names = ["MAJOR", "MINOR", "PATCH"];
-  for (const [index, part] of parts.entries()) {
-    const name = names[index] ?? "part";
-    if (/^-\d+$/.test(part)) return `has a negative ${name} part (${part})`;
-    if (!/^\d+$/.test(part)) return `has a ${name} part "${part}" that is not a whole number`;
-    if (part.length > 1 && part.startsWith("0")) return `has a leading zero in its ${name} part (${part})`;
-    if (part.length > 10 || Number(part) > MAX_INT32) {
-      return `has a ${name} part ${part} above ${MAX_INT32}, the largest 32-bit integer`;
-    }
-  }
-  return undefined;
+  const check = checkImageVersion(value);
+  return check.ok ? undefined : `${check.reason}; ${check.fix}`;
 }
 
 /** JSON Schema pattern of a well-formed version (int32 range is checked by the loader). */
