@@ -37,8 +37,9 @@ Options:
   --json                  print the result as JSON instead of the summary
   -h, --help              this text
 
-Credentials: environment / workload identity / managed identity / Azure CLI (DefaultAzureCredential);
-${STATIC_TOKEN_ENV} for the local emulator only. AZURE_STORAGE_KEY authenticates to the staging
+Credentials, in order: a service principal from AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET,
+workload identity (AZURE_FEDERATED_TOKEN_FILE), managed identity (AZURE_USE_MANAGED_IDENTITY=true),
+the Azure CLI login; ${STATIC_TOKEN_ENV} for the local emulator only. AZURE_STORAGE_KEY authenticates to the staging
 account with its key instead of Entra ID.`;
 
 class UsageError extends Error {}
@@ -105,7 +106,12 @@ async function resolveAzure(
   }
   const credential = developerCredential();
   const problem = await probeCredential(credential, armScope(armEndpoint ?? PUBLIC_ARM_ENDPOINT));
-  if (problem === undefined) return { credential, credentialSource: "DefaultAzureCredential", ...endpoints };
+  if (problem === undefined)
+    return {
+      credential,
+      credentialSource: "environment / workload identity / managed identity / Azure CLI",
+      ...endpoints,
+    };
   if (mode === "plan") {
     log.warning(`No Azure credentials (${problem}); planning without reading the gallery.`);
     return undefined;

@@ -1,7 +1,7 @@
 /**
  * `sig-publish upload --vhd FILE --blob-url URL`: one disk image to one page blob, with the same
  * validation, zero skipping and resume as a publish. Credentials: a SAS in the URL, else
- * AZURE_STORAGE_KEY (shared key of the URL's account), else Entra ID (DefaultAzureCredential).
+ * AZURE_STORAGE_KEY (shared key of the URL's account), else Entra ID (the CLI's credential chain).
  */
 import { StorageSharedKeyCredential } from "@azure/storage-blob";
 import { toEngineProgress } from "../adapters/azure/disk-uploader.ts";
