@@ -32,7 +32,13 @@ export class AzureGalleryReader implements GalleryReader {
     const { compute } = this.#options;
     const rg = manifest.gallery.resourceGroup;
     const gallery = await compute.getGallery(rg, manifest.gallery.name);
-    if (gallery === undefined) return { gallery: { exists: false }, versions: [] };
+    const blobNames =
+      options.version === undefined
+        ? []
+        : intermediateNames(manifest, options.version).disks.map((d) => d.blobName);
+    // The staging account is independent of the gallery: read it even when the gallery is missing.
+    if (gallery === undefined)
+      return { gallery: { exists: false }, versions: [], ...(await this.#readContainer(blobNames)) };
 
     const definition = await compute.getImageDefinition(rg, manifest.gallery.name, manifest.image.name);
     const versions =
@@ -65,7 +71,7 @@ export class AzureGalleryReader implements GalleryReader {
       const s = await compute.getSnapshot(names.resourceGroup, disk.snapshotName);
       if (s !== undefined) existingSnapshots.push(intermediate(disk.snapshotName, s.provisioningState));
     }
-    const storage = await this.#readContainer(names.disks.map((d) => d.blobName));
+    const storage = await this.#readContainer(blobNames);
     return { ...facts, ...storage, existingDisks, existingSnapshots };
   }
 
