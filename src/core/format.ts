@@ -14,6 +14,18 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(digits)} ${UNITS[unit] ?? "B"}`;
 }
 
+/**
+ * Exact sizes for limits and refusals: the largest unit that divides `bytes` exactly, with the byte
+ * count (`8388607 MiB (8796092022784 bytes)`, not a rounded `8.0 TiB`).
+ */
+export function formatExactBytes(bytes: number): string {
+  for (let unit = UNITS.length - 1; unit >= 1; unit--) {
+    const size = 1024 ** unit;
+    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${UNITS[unit] ?? "B"} (${bytes} bytes)`;
+  }
+  return `${bytes} bytes`;
+}
+
 /** `75` → `1m15s`; `NaN` → `?`. */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return "?";

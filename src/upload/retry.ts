@@ -4,6 +4,7 @@
  * server's Retry-After. Aborts stop waiting at once.
  */
 import { BlobRequestError } from "./target.ts";
+import { sleep as sleepFor } from "../core/async.ts";
 
 export interface RetryOptions {
   /** Attempts in all, including the first. Default 6. */
@@ -69,24 +70,6 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 export interface RetryStats {
   retries: number;
 }
@@ -101,7 +84,7 @@ export async function withRetry<T>(
   const base = options.baseDelayMs ?? 500;
   const cap = options.maxDelayMs ?? 30_000;
   const random = options.random ?? Math.random;
-  const sleep = options.sleep ?? abortableSleep;
+  const sleep = options.sleep ?? sleepFor;
   for (let attempt = 1; ; attempt++) {
     signal?.throwIfAborted();
     try {

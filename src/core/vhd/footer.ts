@@ -172,17 +172,3 @@ export function fixedFooterFrom(dynamicFooter: Uint8Array): Buffer {
   b.writeUInt32BE(footerChecksum(b), 64);
   return b;
 }
-
-export function formatBytes(n: number): string {
-  // The largest unit that divides n exactly, so limits read exactly ("8388607 MiB", not "8.00 TiB").
-  const units: Array<[number, string]> = [
-    [TIB, "TiB"],
-    [GIB, "GiB"],
-    [MIB, "MiB"],
-    [1024, "KiB"],
-  ];
-  for (const [size, unit] of units) {
-    if (n >= size && n % size === 0) return `${n / size} ${unit} (${n} bytes)`;
-  }
-  return `${n} bytes`;
-}

@@ -24,11 +24,11 @@ import {
   TIB,
   buildFixedFooter,
   fixedFooterFrom,
-  formatBytes,
   hasFooterCookie,
   parseFooter,
   type Geometry,
 } from "./footer.ts";
+import { formatExactBytes } from "../format.ts";
 
 export type VhdFormat = "fixed" | "dynamic" | "raw";
 
@@ -213,7 +213,7 @@ export async function analyseImage(
       throw new VhdError(
         short ? "TRUNCATED" : "SIZE_MISMATCH",
         path,
-        `is a fixed VHD whose footer says ${formatBytes(virtualSize)}, so the file must be ${expected} bytes, but it is ${fileSize} bytes${short ? " (truncated)" : ""}`,
+        `is a fixed VHD whose footer says ${formatExactBytes(virtualSize)}, so the file must be ${expected} bytes, but it is ${fileSize} bytes${short ? " (truncated)" : ""}`,
         short
           ? "copy or download the image again; the file is incomplete"
           : `rebuild it: qemu-img convert -f vpc -O vpc -o subformat=fixed,force_size ${q} fixed.vhd`,
@@ -243,7 +243,7 @@ function checkVirtualSize(path: string, virtualSize: number, limit: VhdLimit, fo
     throw new VhdError(
       format === "raw" ? "RAW_MISALIGNED" : "MISALIGNED_SIZE",
       path,
-      `virtual size ${formatBytes(virtualSize)} is not a multiple of 1 MiB, which Azure requires`,
+      `virtual size ${formatExactBytes(virtualSize)} is not a multiple of 1 MiB, which Azure requires`,
       format === "raw"
         ? `round it up to ${rounded} bytes: qemu-img resize -f raw ${q} ${rounded}`
         : `round it up to ${rounded} bytes: ${toVhdCommand(path, rounded)}`,
@@ -253,7 +253,7 @@ function checkVirtualSize(path: string, virtualSize: number, limit: VhdLimit, fo
     throw new VhdError(
       "TOO_SMALL",
       path,
-      `virtual size ${formatBytes(virtualSize)} is below Azure's minimum of 20 MiB`,
+      `virtual size ${formatExactBytes(virtualSize)} is below Azure's minimum of 20 MiB`,
       format === "raw"
         ? `grow it: qemu-img resize -f raw ${q} ${MIN_VIRTUAL_SIZE}`
         : `grow it: ${toVhdCommand(path, MIN_VIRTUAL_SIZE)}`,
@@ -266,7 +266,7 @@ function tooLarge(path: string, virtualSize: number, limit: VhdLimit): VhdError 
   return new VhdError(
     "TOO_LARGE",
     path,
-    `virtual size ${formatBytes(virtualSize)} exceeds the maximum of ${formatBytes(limit.maxVirtualSize)}: ${limit.reason}`,
+    `virtual size ${formatExactBytes(virtualSize)} exceeds the maximum of ${formatExactBytes(limit.maxVirtualSize)}: ${limit.reason}`,
     `shrink the file systems and partitions inside the image first (e.g. resize2fs, then the partition table), then: qemu-img resize -f raw --shrink disk.raw ${limit.maxVirtualSize} on a raw copy (qemu-img convert -O raw ${shellQuote(path)} disk.raw)`,
   );
 }
@@ -311,7 +311,7 @@ async function analyseRaw(
     throw new VhdError(
       "RAW_MISALIGNED",
       path,
-      `has no VHD footer, so it is read as a raw disk image, but its size ${formatBytes(fileSize)} is not a multiple of 1 MiB, which Azure requires`,
+      `has no VHD footer, so it is read as a raw disk image, but its size ${formatExactBytes(fileSize)} is not a multiple of 1 MiB, which Azure requires`,
       `round it up to ${rounded} bytes: qemu-img resize -f raw ${q} ${rounded} (then upload it as is, or convert it: qemu-img convert -f raw -O vpc -o subformat=fixed,force_size ${q} fixed.vhd)`,
     );
   }
@@ -402,7 +402,7 @@ async function analyseDynamic(
     throw new VhdError(
       "BAD_DYNAMIC_HEADER",
       path,
-      `has a BAT of ${maxTableEntries} entries, but a ${formatBytes(virtualSize)} disk in ${blockSize}-byte blocks needs ${blockCount}`,
+      `has a BAT of ${maxTableEntries} entries, but a ${formatExactBytes(virtualSize)} disk in ${blockSize}-byte blocks needs ${blockCount}`,
       rebuild,
     );
   }
