@@ -28,25 +28,48 @@ export class AzureGalleryReader implements GalleryReader {
     this.#options = options;
   }
 
+  /**
+   * The engine reads twice: before choosing the version (gallery, definition, versions) and after
+   * (plus that version's blobs and intermediates). The gallery part is read once per manifest.
+   */
+  readonly #galleryFacts = new WeakMap<ResolvedManifest, Promise<AzureFacts>>();
+
   async read(manifest: ResolvedManifest, options: { readonly version?: string } = {}): Promise<AzureFacts> {
+    let pending = this.#galleryFacts.get(manifest);
+    if (pending === undefined) {
+      pending = this.#readGallery(manifest);
+      this.#galleryFacts.set(manifest, pending);
+    }
+    const facts = await pending;
+    if (options.version === undefined) return { ...facts, ...(await this.#readContainer()) };
+    const names = intermediateNames(manifest, options.version);
+    const blobNames = names.disks.map((d) => d.blobName);
+    // The staging account is independent of the gallery: read it even when the gallery is missing.
+    if (!facts.gallery.exists) return { ...facts, ...(await this.#readContainer(blobNames)) };
+    const { compute } = this.#options;
+    const existingDisks: ExistingIntermediate[] = [];
+    const existingSnapshots: ExistingIntermediate[] = [];
+    for (const disk of names.disks) {
+      const d = await compute.getDisk(names.resourceGroup, disk.diskName);
+      if (d !== undefined) existingDisks.push(intermediate(disk.diskName, d.provisioningState));
+      const s = await compute.getSnapshot(names.resourceGroup, disk.snapshotName);
+      if (s !== undefined) existingSnapshots.push(intermediate(disk.snapshotName, s.provisioningState));
+    }
+    const storage = await this.#readContainer(blobNames);
+    return { ...facts, ...storage, existingDisks, existingSnapshots };
+  }
+
+  async #readGallery(manifest: ResolvedManifest): Promise<AzureFacts> {
     const { compute } = this.#options;
     const rg = manifest.gallery.resourceGroup;
     const gallery = await compute.getGallery(rg, manifest.gallery.name);
-    const blobNames =
-      options.version === undefined
-        ? []
-        : intermediateNames(manifest, options.version).disks.map((d) => d.blobName);
-    // The staging account is independent of the gallery: read it even when the gallery is missing.
-    if (gallery === undefined)
-      return { gallery: { exists: false }, versions: [], ...(await this.#readContainer(blobNames)) };
-
+    if (gallery === undefined) return { gallery: { exists: false }, versions: [] };
     const definition = await compute.getImageDefinition(rg, manifest.gallery.name, manifest.image.name);
     const versions =
       definition === undefined
         ? []
         : await compute.listImageVersions(rg, manifest.gallery.name, manifest.image.name);
-
-    const facts: AzureFacts = {
+    return {
       gallery: { exists: true, location: gallery.location },
       imageDefinition:
         definition === undefined ? { exists: false } : { exists: true, properties: definition },
@@ -60,19 +83,6 @@ export class AzureGalleryReader implements GalleryReader {
           : { replicationState: v.replication.aggregatedState }),
       })),
     };
-    if (options.version === undefined) return { ...facts, ...(await this.#readContainer()) };
-
-    const names = intermediateNames(manifest, options.version);
-    const existingDisks: ExistingIntermediate[] = [];
-    const existingSnapshots: ExistingIntermediate[] = [];
-    for (const disk of names.disks) {
-      const d = await compute.getDisk(names.resourceGroup, disk.diskName);
-      if (d !== undefined) existingDisks.push(intermediate(disk.diskName, d.provisioningState));
-      const s = await compute.getSnapshot(names.resourceGroup, disk.snapshotName);
-      if (s !== undefined) existingSnapshots.push(intermediate(disk.snapshotName, s.provisioningState));
-    }
-    const storage = await this.#readContainer(blobNames);
-    return { ...facts, ...storage, existingDisks, existingSnapshots };
   }
 
   async #readContainer(

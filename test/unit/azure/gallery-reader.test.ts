@@ -54,4 +54,24 @@ describe("AzureGalleryReader", () => {
     const facts = await reader.read(makeManifest(), { version: "1.0.0" });
     expect(facts.stagingContainerExists).toBe(false);
   });
+
+  it("reads the gallery, definition and versions once for both reads of one run", async () => {
+    const calls: string[] = [];
+    const counting = new Proxy({} as ComputeGateway, {
+      get: (_target, name) => async () => {
+        calls.push(String(name));
+        return String(name).startsWith("list") ? [] : undefined;
+      },
+    });
+    const reader = new AzureGalleryReader({
+      compute: counting,
+      container: container({}),
+      blobStatus: status,
+      warn: () => {},
+    });
+    const manifest = makeManifest();
+    await reader.read(manifest);
+    await reader.read(manifest, { version: "1.0.1" });
+    expect(calls.filter((c) => c === "getGallery")).toHaveLength(1);
+  });
 });
