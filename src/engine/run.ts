@@ -49,8 +49,8 @@ export async function runEngine(request: EngineRequest): Promise<EngineResult> {
   const manifest = await loadManifestFile(request.manifestPath, { workspace: request.workspace });
   log.info(`manifest ${manifest.file}: image ${manifest.image.name} in gallery ${manifest.gallery.name}`);
 
-  const disks = localDisks(manifest, request);
   if (request.mode === "status") return await runStatus(request, manifest);
+  const disks = localDisks(manifest, request);
 
   const diskFacts = await inspectDisks(disks, request.mode === "plan", log.warning.bind(log));
   const azure = request.azure === undefined ? undefined : connect(request.azure, manifest, request);
@@ -108,13 +108,7 @@ export async function runEngine(request: EngineRequest): Promise<EngineResult> {
       })),
     );
   }
-  if (azure === undefined) {
-    throw new InputError({
-      code: "credentials.missing",
-      message: "Publishing needs Azure credentials, and none were found.",
-      fix: "In a workflow: `permissions: id-token: write` plus client-id, tenant-id and subscription-id (README › Azure setup). From a terminal: `az login`.",
-    });
-  }
+  if (azure === undefined) throw credentialsMissing("Publishing");
   if (osDisk === undefined) throw new Error("internal: no OS disk after validation");
 
   const names = intermediateNames(manifest, version, manifestDisks(manifest));
@@ -162,6 +156,14 @@ export async function runEngine(request: EngineRequest): Promise<EngineResult> {
     summaryMarkdown: renderPublishSummary(manifest, plan, report),
     ok: state === "Completed" || (state !== "Failed" && !request.waitForReplication),
   };
+}
+
+function credentialsMissing(what: string): InputError {
+  return new InputError({
+    code: "credentials.missing",
+    message: `${what} needs Azure credentials, and none were found.`,
+    fix: "In a workflow: `permissions: id-token: write` plus client-id, tenant-id and subscription-id (README › Azure setup). From a terminal: `az login`.",
+  });
 }
 
 function isBlocked(decision: VersionDecision): decision is Extract<VersionDecision, { blocked: true }> {
@@ -322,13 +324,7 @@ async function writeVersionBack(
 
 /** `status`: the replication state of a version (the one given, else the gallery's highest). */
 async function runStatus(request: EngineRequest, manifest: ResolvedManifest): Promise<EngineResult> {
-  if (request.azure === undefined) {
-    throw new InputError({
-      code: "credentials.missing",
-      message: "status reads the gallery and needs Azure credentials.",
-      fix: "From a terminal: `az login`; in a workflow: OIDC (README › Azure setup).",
-    });
-  }
+  if (request.azure === undefined) throw credentialsMissing("status (it reads the gallery)");
   const azure = connect(request.azure, manifest, request);
   const rg = manifest.gallery.resourceGroup;
   let version = request.version;
