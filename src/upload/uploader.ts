@@ -28,7 +28,7 @@
  */
 import { hash } from "node:crypto";
 import { CHUNK_SIZE, digestDisk, type LogicalDisk } from "../core/vhd/reader.ts";
-import { DigestChain, ZERO_PAGE, isDigest, pageHash } from "../core/vhd/digest.ts";
+import { DigestChain, ZERO_PAGE, isDigest } from "../core/vhd/digest.ts";
 import type { VhdFacts } from "../core/vhd/inspect.ts";
 import { withRetry, type RetryOptions, type RetryStats } from "./retry.ts";
 import { type BlobState, type PageBlobTarget, type PageRange } from "./target.ts";
@@ -119,9 +119,9 @@ interface Run {
 }
 
 /** Non-zero runs of `buf[0…len)` at ZERO_GRANULE granularity (ends are 512-aligned: len is). */
-export function nonZeroRuns(buf: Buffer, len: number): Run[] {
+export function nonZeroRuns(buf: Buffer, len: number, options: { knownNonZero?: boolean } = {}): Run[] {
   const runs: Run[] = [];
-  if (len === ZERO_PAGE.length && buf.equals(ZERO_PAGE)) return runs;
+  if (options.knownNonZero !== true && len === ZERO_PAGE.length && buf.equals(ZERO_PAGE)) return runs;
   let start = -1;
   for (let g = 0; g < len; g += ZERO_GRANULE) {
     const end = Math.min(g + ZERO_GRANULE, len);
@@ -508,12 +508,15 @@ async function uploadPass(
       fill();
       const offset = i * CHUNK_SIZE;
       let runs: Run[] = [];
-      if (kind === "zero" && len === CHUNK_SIZE) {
+      // One comparison with the zero page decides both the digest step and what to send (the hot
+      // path: a 128 GiB sparse image is 32768 mostly-zero pages).
+      if (len === CHUNK_SIZE && (kind === "zero" || buf.equals(ZERO_PAGE))) {
         chain.addZeroPage();
       } else {
         if (kind === "zero") buf.fill(0, 0, len);
-        chain.addPageHash(pageHash(buf.subarray(0, len)));
-        runs = nonZeroRuns(buf, len);
+        const page = buf.subarray(0, len);
+        chain.addPageHash(hash("sha256", page, "buffer"));
+        runs = nonZeroRuns(buf, len, { knownNonZero: len === CHUNK_SIZE });
       }
       chainAt.set(i + 1, chain.chainHex);
       scanned += len;
